@@ -1,0 +1,513 @@
+from django.conf.locale import LANG_INFO
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+# ISO 639-1 codes (two letters) with their English names, from Django's own locale table.
+LANGUAGE_CHOICES = sorted(
+    ((code, info["name"]) for code, info in LANG_INFO.items() if len(code) == 2 and "name" in info),
+    key=lambda choice: choice[1],
+)
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PublishableQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Publishable.Status.PUBLISHED)
+
+
+class Publishable(TimeStamped):
+    """A record that is public only once published."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        PUBLISHED = "published", "Published"
+
+    status = models.CharField(
+        max_length=12,
+        choices=Status,
+        default=Status.DRAFT,
+        db_index=True,
+        help_text="Only published records are shown to the public.",
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the record was last published."
+    )
+
+    objects = PublishableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        elif self.status != self.Status.PUBLISHED:
+            self.published_at = None
+        super().save(*args, **kwargs)
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+
+class Organisation(TimeStamped):
+    """An observer body, or any other publisher of a document."""
+
+    class Kind(models.TextChoices):
+        INTERGOVERNMENTAL = "intergovernmental", "Intergovernmental body"
+        PARLIAMENTARY_ASSEMBLY = "parliamentary_assembly", "Parliamentary assembly"
+        INTERNATIONAL_NGO = "international_ngo", "International NGO"
+        CITIZEN_OBSERVERS = "citizen_observers", "Citizen observer group"
+        GOVERNMENT = "government", "Government body"
+        ELECTION_COMMISSION = "election_commission", "Election commission"
+        NEWS = "news", "News agency or outlet"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200, unique=True)
+    acronym = models.CharField(max_length=40, blank=True, help_text="Shown in tables, e.g. “ODIHR”.")
+    slug = models.SlugField(max_length=80, unique=True, help_text="Part of the public address.")
+    kind = models.CharField(max_length=30, choices=Kind, db_index=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The body this one belongs to, e.g. OSCE for ODIHR.",
+    )
+    country = CountryField(blank=True, help_text="For national bodies; empty for international ones.")
+    website = models.URLField(blank=True)
+    endorsed_declaration = models.BooleanField(
+        "endorsed the Declaration of Principles",
+        default=False,
+        help_text="Endorsed the 2005 Declaration of Principles for International Election Observation.",
+    )
+    endorsed_declaration_on = models.DateField(
+        "date of endorsement", null=True, blank=True, help_text="Leave empty when not known."
+    )
+    description = models.TextField(blank=True, help_text="Shown on the organisation's public page.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(name="organisation_not_own_parent", condition=~Q(parent=F("pk"))),
+            models.CheckConstraint(
+                name="organisation_endorsement_date_needs_endorsement",
+                condition=Q(endorsed_declaration=True) | Q(endorsed_declaration_on__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return self.short_name
+
+    def get_absolute_url(self):
+        return reverse("observers:organisation_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.endorsed_declaration_on and not self.endorsed_declaration:
+            raise ValidationError({"endorsed_declaration_on": "A date of endorsement needs “endorsed” to be ticked."})
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk:
+                raise ValidationError({"parent": "An organisation cannot belong to itself."})
+            ancestor = ancestor.parent
+
+    @property
+    def short_name(self):
+        return self.acronym or self.name
+
+
+class Topic(models.Model):
+    """A subject an excerpt speaks about: a small vocabulary that editors keep."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True, help_text="Shown on the methodology page.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Election(TimeStamped):
+    class Kind(models.TextChoices):
+        PARLIAMENTARY = "parliamentary", "Parliamentary"
+        PRESIDENTIAL = "presidential", "Presidential"
+        REFERENDUM = "referendum", "Referendum"
+        LOCAL = "local", "Local"
+        REGIONAL = "regional", "Regional"
+        OTHER = "other", "Other"
+
+    country = CountryField(db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind)
+    chamber = models.CharField("chamber or title", max_length=120, blank=True, help_text="For example “Mazhilis”.")
+    election_date = models.DateField("election day")
+    round = models.PositiveSmallIntegerField(default=1)
+    is_early = models.BooleanField("early election", default=False)
+    slug = models.SlugField(max_length=120, unique=True, help_text="Part of the public address.")
+    notes = models.TextField(blank=True, help_text="Shown on the election's public page.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-election_date", "country"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "kind", "election_date", "round"],
+                name="election_unique_country_kind_date_round",
+                violation_error_message="This election is already in the record.",
+            ),
+            models.CheckConstraint(
+                name="election_round_positive",
+                condition=Q(round__gte=1),
+                violation_error_message="The round is 1 or more.",
+            ),
+        ]
+
+    def __str__(self):
+        title = f"{self.country.name} {self.get_kind_display().lower()}"
+        if self.chamber:
+            title += f" ({self.chamber})"
+        title += f", {date_format(self.election_date, 'j F Y')}"
+        if self.round > 1:
+            title += f", round {self.round}"
+        return title
+
+    def get_absolute_url(self):
+        return reverse("observers:election_detail", kwargs={"slug": self.slug})
+
+
+class Mission(Publishable):
+    """One organisation's observation of one election."""
+
+    class Type(models.TextChoices):
+        EOM = "eom", "Election observation mission"
+        LIMITED_EOM = "limited_eom", "Limited election observation mission"
+        ASSESSMENT = "assessment", "Election assessment mission"
+        EXPERT_TEAM = "expert_team", "Election expert team"
+        NEEDS_ASSESSMENT = "needs_assessment", "Needs-assessment mission"
+        PARLIAMENTARY_DELEGATION = "parliamentary_delegation", "Parliamentary delegation"
+        OTHER = "other", "Other observation"
+
+    class Verdict(models.TextChoices):
+        ENDORSED = "endorsed", "Endorsed"
+        ENDORSED_WITH_RESERVATIONS = "endorsed_with_reservations", "Endorsed with reservations"
+        MIXED = "mixed", "Mixed"
+        CRITICAL = "critical", "Critical"
+        STRONGLY_CRITICAL = "strongly_critical", "Strongly critical"
+        NO_PUBLIC_ASSESSMENT = "no_public_assessment", "No public assessment"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="missions")
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="missions")
+    mission_type = models.CharField("type", max_length=30, choices=Type)
+    joint_partners = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="joint_missions",
+        help_text="Other organisations that signed the same statement.",
+    )
+    head = models.CharField("head of mission", max_length=200, blank=True)
+    core_team = models.PositiveIntegerField(
+        "core team", null=True, blank=True, help_text="Leave empty when the sources do not say."
+    )
+    long_term_observers = models.PositiveIntegerField(
+        "long-term observers", null=True, blank=True, help_text="Leave empty when the sources do not say."
+    )
+    short_term_observers = models.PositiveIntegerField(
+        "short-term observers", null=True, blank=True, help_text="Leave empty when the sources do not say."
+    )
+    accredited_observers = models.PositiveIntegerField(
+        "accredited observers",
+        null=True,
+        blank=True,
+        help_text="As accredited by the election authority. Leave empty when the sources do not say.",
+    )
+    deployed_from = models.DateField(null=True, blank=True)
+    deployed_to = models.DateField(null=True, blank=True)
+    verdict = models.CharField(
+        max_length=30,
+        choices=Verdict,
+        blank=True,
+        help_text="The mission's overall assessment, coded. Leave empty until it is coded.",
+    )
+    verdict_excerpt = models.ForeignKey(
+        "Excerpt",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The mission's own words that justify the verdict.",
+    )
+    notes = models.TextField(blank=True, help_text="Shown publicly under the mission.")
+    sources = models.TextField(
+        blank=True, help_text="Where the head, numbers and dates come from: one reference per line."
+    )
+
+    history = HistoricalRecords(m2m_fields=[joint_partners])
+
+    class Meta:
+        ordering = ["-election__election_date", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "election", "mission_type"],
+                name="mission_unique_organisation_election_type",
+                violation_error_message="This organisation already has a mission of this type at this election.",
+            ),
+            models.CheckConstraint(
+                name="mission_deployment_in_order",
+                condition=Q(deployed_from__isnull=True)
+                | Q(deployed_to__isnull=True)
+                | Q(deployed_to__gte=F("deployed_from")),
+                violation_error_message="The deployment ends before it starts.",
+            ),
+            models.CheckConstraint(
+                name="mission_observer_numbers_not_negative",
+                condition=(
+                    (Q(core_team__isnull=True) | Q(core_team__gte=0))
+                    & (Q(long_term_observers__isnull=True) | Q(long_term_observers__gte=0))
+                    & (Q(short_term_observers__isnull=True) | Q(short_term_observers__gte=0))
+                    & (Q(accredited_observers__isnull=True) | Q(accredited_observers__gte=0))
+                ),
+                violation_error_message="Observer numbers cannot be negative.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation.short_name} {self.get_mission_type_display().lower()}, {self.election}"
+
+    def get_absolute_url(self):
+        return reverse("observers:mission_detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        if self.verdict_excerpt_id and self.pk and self.verdict_excerpt.mission_id != self.pk:
+            raise ValidationError({"verdict_excerpt": "The verdict must be justified by an excerpt of this mission."})
+
+    @property
+    def days_deployed(self):
+        if self.deployed_from and self.deployed_to:
+            return (self.deployed_to - self.deployed_from).days + 1
+        return None
+
+    def signatory_ids(self):
+        """The organisation and its joint partners: whose documents are this mission's own words."""
+        return {self.organisation_id, *(partner.pk for partner in self.joint_partners.all())}
+
+
+class Document(Publishable):
+    """A dated text: an observer's report or statement, or a third party's text about one."""
+
+    class Kind(models.TextChoices):
+        # In the order of a mission's life; election pages list documents in this order.
+        NEEDS_ASSESSMENT = "needs_assessment", "Needs-assessment report"
+        INTERIM = "interim", "Interim report"
+        PRELIMINARY = "preliminary", "Statement of preliminary findings and conclusions"
+        FINAL = "final", "Final report"
+        PRESS_RELEASE = "press_release", "Press release"
+        PRESS_CONFERENCE = "press_conference", "Press conference"
+        OP_ED = "op_ed", "Op-ed or comment"
+        NEWS = "news", "News report"
+        OTHER = "other", "Other"
+
+    class Provenance(models.TextChoices):
+        OWN_COPY = "own_copy", "Publisher's own copy"
+        OFFICIAL_REPRINT = "official_reprint", "Official reprint"
+        NEWS_RENDERING = "news_rendering", "News-agency rendering"
+        MIRROR = "mirror", "Mirror"
+
+    title = models.CharField(max_length=400)
+    kind = models.CharField(max_length=20, choices=Kind, db_index=True)
+    publisher = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        help_text=(
+            "Whose text this is. A news agency's rendering of a mission's statement keeps the "
+            "mission's organisation here and says so under provenance."
+        ),
+    )
+    author = models.CharField(max_length=200, blank=True, help_text="A named person, where the text has one.")
+    date = models.DateField(null=True, blank=True, help_text="The date the text bears. Leave empty when not known.")
+    language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="en")
+    url = models.URLField("URL", max_length=500, blank=True, help_text="Where the text can be read.")
+    archive_url = models.URLField("archive URL", max_length=500, blank=True, help_text="A stable archived copy.")
+    provenance = models.CharField(
+        max_length=20,
+        choices=Provenance,
+        default=Provenance.OWN_COPY,
+        help_text="Which copy of the text the URL points to.",
+    )
+    election = models.ForeignKey(
+        Election,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        help_text="The election the text concerns.",
+    )
+    missions = models.ManyToManyField(
+        Mission, blank=True, related_name="documents", help_text="The missions the text concerns."
+    )
+    notes = models.TextField(blank=True, help_text="Shown publicly with the document.")
+
+    history = HistoricalRecords(m2m_fields=[missions])
+
+    class Meta:
+        ordering = ["-date", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["url"],
+                condition=~Q(url=""),
+                name="document_unique_url",
+                violation_error_message="Another document already has this URL.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("observers:document_detail", kwargs={"pk": self.pk})
+
+
+class ExcerptQuerySet(PublishableQuerySet):
+    def published(self):
+        """Published excerpts whose document and mission are published too."""
+        return self.filter(
+            status=Publishable.Status.PUBLISHED,
+            document__status=Publishable.Status.PUBLISHED,
+            mission__status=Publishable.Status.PUBLISHED,
+        )
+
+    def characterisations(self):
+        return self.filter(is_characterisation=True)
+
+    def primary(self):
+        return self.filter(is_characterisation=False)
+
+
+class Excerpt(Publishable):
+    """A passage about one mission's assessment, as it appears in one document."""
+
+    class Stance(models.TextChoices):
+        POSITIVE = "positive", "Positive"
+        MIXED = "mixed", "Mixed"
+        CRITICAL = "critical", "Critical"
+        NEUTRAL = "neutral", "Neutral"
+
+    class TranslationStatus(models.TextChoices):
+        OFFICIAL = "official", "Official translation"
+        UNOFFICIAL = "unofficial", "Unofficial translation"
+        EDITOR = "editor", "Editor's translation"
+
+    class Fidelity(models.TextChoices):
+        ACCURATE = "accurate", "Accurate"
+        SELECTIVE = "selective", "Selective"
+        OVERSTATED = "overstated", "Overstated"
+        INVERTED = "inverted", "Inverted"
+        MISATTRIBUTED = "misattributed", "Misattributed"
+        UNSUPPORTED = "unsupported", "Unsupported"
+        NOT_CHECKED = "not_checked", "Not yet checked"
+
+    mission = models.ForeignKey(
+        Mission,
+        on_delete=models.PROTECT,
+        related_name="excerpts",
+        help_text="The mission whose assessment the passage is about.",
+    )
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="excerpts")
+    text = models.TextField(help_text="Verbatim, in the original language.")
+    language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="en")
+    translation = models.TextField(blank=True, help_text="An English translation, when the text is not English.")
+    translation_status = models.CharField(max_length=12, choices=TranslationStatus, blank=True)
+    page = models.CharField(max_length=20, blank=True, help_text="Page in the document, as printed.")
+    paragraph = models.CharField(max_length=20, blank=True, help_text="Paragraph or section in the document.")
+    stance = models.CharField(max_length=10, choices=Stance, db_index=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="excerpts")
+    is_headline = models.BooleanField(
+        "headline conclusion", default=False, help_text="The mission's overall conclusion in this document."
+    )
+    is_characterisation = models.BooleanField(
+        "characterisation",
+        default=False,
+        editable=False,
+        help_text=(
+            "Set automatically: the document's publisher is neither the mission's organisation nor a joint partner."
+        ),
+    )
+    primary_excerpts = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="characterisations",
+        help_text="For a characterisation: the mission's own passages it claims to report.",
+    )
+    fidelity = models.CharField(
+        max_length=15,
+        choices=Fidelity,
+        blank=True,
+        help_text="For a characterisation: how faithfully it reports the primary passages.",
+    )
+    fidelity_note = models.TextField(blank=True, help_text="Shown publicly beside the fidelity rating.")
+
+    objects = ExcerptQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[topics, primary_excerpts])
+
+    class Meta:
+        ordering = ["-document__date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="excerpt_translation_needs_status",
+                condition=Q(translation="") | ~Q(translation_status=""),
+                violation_error_message="Say whether the translation is official, unofficial or the editor's.",
+            ),
+        ]
+
+    def __str__(self):
+        text = " ".join(self.text.split())
+        return f"“{text[:80]}…”" if len(text) > 80 else f"“{text}”"
+
+    def save(self, *args, **kwargs):
+        self.is_characterisation = self.compute_is_characterisation()
+        if self.is_characterisation and not self.fidelity:
+            self.fidelity = self.Fidelity.NOT_CHECKED
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("observers:excerpt_detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        if self.fidelity and self.document_id and self.mission_id and not self.compute_is_characterisation():
+            raise ValidationError({"fidelity": "Only a characterisation (a third party's text) has a fidelity rating."})
+
+    def compute_is_characterisation(self):
+        if not (self.document_id and self.mission_id):
+            return False
+        return self.document.publisher_id not in self.mission.signatory_ids()
+
+    @classmethod
+    def refresh_characterisation_flags(cls, excerpts):
+        """Recompute the flag after a mission's partners or a document's publisher changed."""
+        for excerpt in excerpts.select_related("document", "mission"):
+            flag = excerpt.compute_is_characterisation()
+            if flag != excerpt.is_characterisation:
+                cls.objects.filter(pk=excerpt.pk).update(is_characterisation=flag)
