@@ -1,55 +1,615 @@
-from django.views.generic import DetailView, ListView, TemplateView
+import json
+from collections import Counter, defaultdict
 
-from .models import Document, Election, Excerpt, Mission, Organisation
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import DetailView, TemplateView
+from django_countries import countries
+from django_filters.views import FilterView
+
+from . import citations, export, filters
+from .definitions import vocabulary
+from .export import Column
+from .models import Document, Election, Excerpt, Mission, Organisation, Topic
+
+LIFECYCLE = {kind: position for position, kind in enumerate(Document.Kind.values)}
+
+
+def absolute(request, obj_or_path):
+    path = obj_or_path if isinstance(obj_or_path, str) else obj_or_path.get_absolute_url()
+    return request.build_absolute_uri(path)
+
+
+def query_with(request, **changes):
+    """The current query string with some parameters set (a value) or removed (None); never `page`."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value is not None:
+            query[name] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def published_excerpts():
+    return Excerpt.objects.published().select_related(
+        "document__publisher", "mission__organisation", "mission__election"
+    )
+
+
+class RecordListView(FilterView):
+    """A Datasette-style list: a count with a plain-words summary, one GET form, facets, exports."""
+
+    paginate_by = 25
+    strict = False
+    facets = []  # (parameter, field, label field or None)
+    export_columns = []
+    export_name = ""
+
+    def get(self, request, *args, **kwargs):
+        if "format" in kwargs:
+            filterset = self.get_filterset(self.get_filterset_class())
+            return export.response(filterset.qs, self.export_columns, kwargs["format"], self.export_name)
+        return super().get(request, *args, **kwargs)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        asked = self.request.GET.get("page")
+        page = paginator.get_page(asked)
+        if asked is not None and asked != str(page.number):
+            self.page_notice = (
+                f"There is no page “{asked[:20]}” of these results; showing page {page.number} "
+                f"of {paginator.num_pages}."
+            )
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def facet_groups(self, queryset):
+        values = self.filterset.values
+        groups = []
+        for name, field, label_field in self.facets:
+            form_field = self.filterset.form.fields[name]
+            current = values.get(name)
+            current_key = getattr(current, "slug", current)
+            items = []
+            for value, label, count in filters.facet(queryset, field, label_field):
+                if name == "country":
+                    label = countries.name(value)
+                elif label_field is None:
+                    label = dict(form_field.choices).get(value, value)
+                active = str(value) == str(current_key)
+                items.append(
+                    {
+                        "label": label,
+                        "count": count,
+                        "active": active,
+                        "url": query_with(self.request, **{name: None if active else value}),
+                    }
+                )
+            if items:
+                groups.append({"name": name, "label": form_field.label, "items": items})
+        return groups
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = context["filter"]
+        count = context["paginator"].count if context.get("paginator") else len(context["object_list"])
+        query = query_with(self.request)
+        context.update(
+            summary=filterset.describe(count),
+            active_filters=[
+                {"label": label, "value": value, "remove_url": query_with(self.request, **{name: None})}
+                for name, label, value in filterset.active()
+            ],
+            invalid_filters=filterset.invalid(),
+            page_notice=getattr(self, "page_notice", ""),
+            facet_groups=self.facet_groups(self.object_list) if self.facets else [],
+            query=query,
+            csv_url=reverse(f"observers:{self.export_name}_export", kwargs={"format": "csv"}) + query,
+            json_url=reverse(f"observers:{self.export_name}_export", kwargs={"format": "json"}) + query,
+        )
+        return context
+
+
+def excerpt_columns():
+    return [
+        Column("id", "The excerpt's number in the record; its page is /excerpts/<id>/.", lambda e: e.pk),
+        Column("url", "The excerpt's permanent address.", lambda e: e.get_absolute_url()),
+        Column("text", "The passage, verbatim, in its original language.", lambda e: e.text),
+        Column("language", "ISO 639-1 code of the passage's language.", lambda e: e.language),
+        Column("translation", "An English translation, if any.", lambda e: e.translation),
+        Column("translation_status", "Official, unofficial or editor's translation.", lambda e: e.translation_status),
+        Column("stance", "The passage's stance: positive, mixed, critical or neutral.", lambda e: e.stance),
+        Column("topics", "The topics the passage speaks about.", lambda e: [t.name for t in e.topics.all()]),
+        Column("headline", "Whether it is the mission's headline conclusion.", lambda e: e.is_headline),
+        Column(
+            "characterisation",
+            "Whether it is a third party's characterisation of what the mission said.",
+            lambda e: e.is_characterisation,
+        ),
+        Column("fidelity", "For a characterisation: how faithfully it reports the mission.", lambda e: e.fidelity),
+        Column("fidelity_note", "The editors' note on the fidelity rating.", lambda e: e.fidelity_note),
+        Column("page", "Page in the document.", lambda e: e.page),
+        Column("paragraph", "Paragraph or section in the document.", lambda e: e.paragraph),
+        Column("organisation", "The observing organisation.", lambda e: e.mission.organisation.name),
+        Column("mission_type", "The mission's type.", lambda e: e.mission.mission_type),
+        Column("country", "ISO 3166 code of the election's country.", lambda e: e.mission.election.country.code),
+        Column("election", "The election.", lambda e: str(e.mission.election)),
+        Column("election_date", "Election day (YYYY-MM-DD).", lambda e: e.mission.election.election_date.isoformat()),
+        Column("document", "The document's title.", lambda e: e.document.title),
+        Column("document_kind", "The document's kind.", lambda e: e.document.kind),
+        Column(
+            "document_date", "The date the document bears.", lambda e: e.document.date and e.document.date.isoformat()
+        ),
+        Column("publisher", "The document's publisher.", lambda e: e.document.publisher.name),
+        Column("provenance", "Which copy of the document the URL points to.", lambda e: e.document.provenance),
+        Column("document_url", "Where the document can be read.", lambda e: e.document.url),
+        Column("archive_url", "An archived copy of the document.", lambda e: e.document.archive_url),
+    ]
+
+
+class ExcerptListView(RecordListView):
+    filterset_class = filters.ExcerptFilter
+    template_name = "observers/excerpt_filter.html"
+    facets = [
+        ("organisation", "mission__organisation__slug", "mission__organisation__name"),
+        ("country", "mission__election__country", None),
+        ("stance", "stance", None),
+        ("topic", "topics__slug", "topics__name"),
+        ("document_kind", "document__kind", None),
+    ]
+    export_columns = excerpt_columns()
+    export_name = "excerpt"
+
+    def get_queryset(self):
+        return published_excerpts().prefetch_related("topics")
+
+
+class CharacterisationListView(RecordListView):
+    filterset_class = filters.CharacterisationFilter
+    template_name = "observers/characterisation_filter.html"
+    facets = [
+        ("fidelity", "fidelity", None),
+        ("by", "document__publisher__slug", "document__publisher__name"),
+        ("about", "mission__organisation__slug", "mission__organisation__name"),
+    ]
+    export_columns = excerpt_columns() + [
+        Column(
+            "primary_excerpts",
+            "The ids of the observers' own passages the characterisation claims to report.",
+            lambda e: [p.pk for p in e.primary_excerpts.all()],
+        )
+    ]
+    export_name = "characterisation"
+
+    def get_queryset(self):
+        return (
+            published_excerpts()
+            .characterisations()
+            .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
+        )
+
+
+class ElectionListView(RecordListView):
+    filterset_class = filters.ElectionFilter
+    template_name = "observers/election_filter.html"
+    facets = [("country", "country", None), ("kind", "kind", None)]
+    export_columns = [
+        Column("slug", "The election's address: /elections/<slug>/.", lambda e: e.slug),
+        Column("country", "ISO 3166 code of the country.", lambda e: e.country.code),
+        Column("country_name", "The country's name.", lambda e: e.country.name),
+        Column("kind", "Parliamentary, presidential, referendum …", lambda e: e.kind),
+        Column("chamber", "The chamber or title, if any.", lambda e: e.chamber),
+        Column("election_date", "Election day.", lambda e: e.election_date.isoformat()),
+        Column("round", "The round.", lambda e: e.round),
+        Column("early", "Whether it was an early election.", lambda e: e.is_early),
+        Column("missions", "The number of published missions.", lambda e: e.mission_count),
+    ]
+    export_name = "election"
+
+    def get_queryset(self):
+        return Election.objects.annotate(
+            mission_count=Count("missions", filter=Q(missions__status=Mission.Status.PUBLISHED))
+        ).order_by("-election_date", "country")
+
+
+class OrganisationListView(RecordListView):
+    filterset_class = filters.OrganisationListFilter
+    template_name = "observers/organisation_filter.html"
+    facets = [("kind", "kind", None)]
+    export_columns = [
+        Column("slug", "The organisation's address: /organisations/<slug>/.", lambda o: o.slug),
+        Column("name", "The organisation's name.", lambda o: o.name),
+        Column("acronym", "Its acronym.", lambda o: o.acronym),
+        Column("kind", "Its kind.", lambda o: o.kind),
+        Column("parent", "The body it belongs to.", lambda o: o.parent.name if o.parent else ""),
+        Column(
+            "endorsed_declaration",
+            "Whether it endorsed the Declaration of Principles for International Election Observation.",
+            lambda o: o.endorsed_declaration,
+        ),
+        Column("missions", "The number of its published missions.", lambda o: o.mission_count),
+        Column("website", "Its website.", lambda o: o.website),
+    ]
+    export_name = "organisation"
+
+    def get_queryset(self):
+        return (
+            Organisation.objects.select_related("parent")
+            .annotate(mission_count=Count("missions", filter=Q(missions__status=Mission.Status.PUBLISHED)))
+            .order_by("name")
+        )
+
+
+class MissionListView(RecordListView):
+    filterset_class = filters.MissionFilter
+    template_name = "observers/mission_filter.html"
+    facets = [
+        ("organisation", "organisation__slug", "organisation__name"),
+        ("mission_type", "mission_type", None),
+        ("verdict", "verdict", None),
+        ("country", "election__country", None),
+    ]
+    export_columns = [
+        Column("id", "The mission's number; its page is /missions/<id>/.", lambda m: m.pk),
+        Column("organisation", "The observing organisation.", lambda m: m.organisation.name),
+        Column("mission_type", "The mission's type.", lambda m: m.mission_type),
+        Column("election", "The election's slug.", lambda m: m.election.slug),
+        Column("country", "ISO 3166 code of the country.", lambda m: m.election.country.code),
+        Column("election_date", "Election day.", lambda m: m.election.election_date.isoformat()),
+        Column("head", "Head of mission.", lambda m: m.head),
+        Column("core_team", "Core team members, when known.", lambda m: m.core_team),
+        Column("long_term_observers", "Long-term observers, when known.", lambda m: m.long_term_observers),
+        Column("short_term_observers", "Short-term observers, when known.", lambda m: m.short_term_observers),
+        Column("accredited_observers", "Accredited observers, when known.", lambda m: m.accredited_observers),
+        Column("deployed_from", "First day of deployment.", lambda m: m.deployed_from and m.deployed_from.isoformat()),
+        Column("deployed_to", "Last day of deployment.", lambda m: m.deployed_to and m.deployed_to.isoformat()),
+        Column("verdict", "The coded overall verdict.", lambda m: m.verdict),
+        Column(
+            "joint_partners",
+            "Organisations that signed the same statement.",
+            lambda m: [p.name for p in m.joint_partners.all()],
+        ),
+    ]
+    export_name = "mission"
+
+    def get_queryset(self):
+        return (
+            Mission.objects.published()
+            .select_related("organisation", "election")
+            .prefetch_related("joint_partners")
+            .order_by("-election__election_date", "organisation__name", "pk")
+        )
+
+
+class DocumentListView(RecordListView):
+    filterset_class = filters.DocumentFilter
+    template_name = "observers/document_filter.html"
+    facets = [
+        ("kind", "kind", None),
+        ("publisher", "publisher__slug", "publisher__name"),
+        ("provenance", "provenance", None),
+    ]
+    export_columns = [
+        Column("id", "The document's number; its page is /documents/<id>/.", lambda d: d.pk),
+        Column("title", "The document's title.", lambda d: d.title),
+        Column("kind", "The document's kind.", lambda d: d.kind),
+        Column("publisher", "Whose text it is.", lambda d: d.publisher.name),
+        Column("author", "A named author, if any.", lambda d: d.author),
+        Column("date", "The date the text bears.", lambda d: d.date and d.date.isoformat()),
+        Column("language", "ISO 639-1 code of its language.", lambda d: d.language),
+        Column("url", "Where it can be read.", lambda d: d.url),
+        Column("archive_url", "An archived copy.", lambda d: d.archive_url),
+        Column("provenance", "Which copy the URL points to.", lambda d: d.provenance),
+        Column("election", "The election it concerns (slug).", lambda d: d.election.slug if d.election else ""),
+    ]
+    export_name = "document"
+
+    def get_queryset(self):
+        return Document.objects.published().select_related("publisher", "election").order_by("-date", "pk")
 
 
 class HomeView(TemplateView):
     template_name = "observers/home.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        excerpts = Excerpt.objects.published()
+        missions = Mission.objects.published()
+        numbers = excerpts.aggregate(
+            excerpts=Count("pk"), characterisations=Count("pk", filter=Q(is_characterisation=True))
+        )
+        numbers.update(
+            missions.aggregate(
+                missions=Count("pk"),
+                elections=Count("election", distinct=True),
+                organisations=Count("organisation", distinct=True),
+            )
+        )
+        context.update(
+            numbers=numbers,
+            recent_excerpts=published_excerpts().order_by("-published_at", "-pk")[:6],
+            recent_elections=Election.objects.filter(pk__in=missions.values("election"))
+            .annotate(mission_count=Count("missions", filter=Q(missions__status=Mission.Status.PUBLISHED)))
+            .order_by("-election_date")[:6],
+        )
+        return context
 
-class ElectionListView(ListView):
-    queryset = Election.objects.all()
+
+def with_characterisation_context(excerpts):
+    """Attach to each characterisation the mission's headline conclusions it does not report."""
+    headlines = defaultdict(list)
+    for excerpt in excerpts:
+        if excerpt.is_headline and not excerpt.is_characterisation:
+            headlines[excerpt.mission_id].append(excerpt)
+    for excerpt in excerpts:
+        if excerpt.is_characterisation:
+            reported = {primary.pk for primary in excerpt.primary_excerpts.all()}
+            excerpt.left_out = [h for h in headlines[excerpt.mission_id] if h.pk not in reported]
+    return excerpts
 
 
 class ElectionDetailView(DetailView):
     queryset = Election.objects.all()
 
-
-class OrganisationListView(ListView):
-    queryset = Organisation.objects.all()
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        election = self.object
+        excerpts = list(
+            published_excerpts()
+            .filter(mission__election=election)
+            .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
+            .order_by("document__date", "page", "pk")
+        )
+        with_characterisation_context(excerpts)
+        published_ids = {excerpt.pk for excerpt in excerpts}
+        missions = list(
+            Mission.objects.published()
+            .filter(election=election)
+            .select_related("organisation", "verdict_excerpt__document")
+            .prefetch_related("joint_partners")
+            .order_by("organisation__name", "mission_type")
+        )
+        own_words = {mission.pk: defaultdict(list) for mission in missions}
+        for excerpt in excerpts:
+            if not excerpt.is_characterisation and excerpt.mission_id in own_words:
+                own_words[excerpt.mission_id][excerpt.document].append(excerpt)
+        for mission in missions:
+            if mission.verdict_excerpt_id not in published_ids:
+                mission.verdict_excerpt = None
+            mission.own_words = sorted(
+                own_words[mission.pk].items(),
+                key=lambda item: (LIFECYCLE[item[0].kind], item[0].date or election.election_date, item[0].pk),
+            )
+        context.update(
+            missions=missions,
+            characterisations=[excerpt for excerpt in excerpts if excerpt.is_characterisation],
+            excerpt_count=len(excerpts),
+        )
+        return context
 
 
 class OrganisationDetailView(DetailView):
-    queryset = Organisation.objects.all()
+    queryset = Organisation.objects.select_related("parent")
 
-
-class MissionListView(ListView):
-    queryset = Mission.objects.published()
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        organisation = self.object
+        missions = list(
+            Mission.objects.published()
+            .filter(organisation=organisation)
+            .select_related("election")
+            .order_by("-election__election_date")
+        )
+        counts = Counter(mission.verdict for mission in missions)
+        widest = max(counts.values(), default=0)
+        chart = [
+            {
+                "value": value,
+                "label": label,
+                "count": counts.get(value, 0),
+                "width": round(300 * counts.get(value, 0) / widest) if widest else 0,
+                "y": position * 28,
+            }
+            for position, (value, label) in enumerate([*Mission.Verdict.choices, ("", "Not yet coded")])
+        ]
+        context.update(
+            missions=missions,
+            chart=chart,
+            chart_height=len(chart) * 28,
+            children=organisation.children.all(),
+            characterised=Excerpt.objects.published()
+            .characterisations()
+            .filter(mission__organisation=organisation)
+            .count(),
+        )
+        return context
 
 
 class MissionDetailView(DetailView):
-    queryset = Mission.objects.published()
+    queryset = Mission.objects.published().select_related("organisation", "election").prefetch_related("joint_partners")
 
-
-class DocumentListView(ListView):
-    queryset = Document.objects.published()
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        mission = self.object
+        excerpts = list(
+            published_excerpts()
+            .filter(mission=mission)
+            .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
+            .order_by("document__date", "page", "pk")
+        )
+        with_characterisation_context(excerpts)
+        by_document = defaultdict(list)
+        for excerpt in excerpts:
+            if not excerpt.is_characterisation:
+                by_document[excerpt.document].append(excerpt)
+        if mission.verdict_excerpt_id not in {excerpt.pk for excerpt in excerpts}:
+            mission.verdict_excerpt = None
+        else:
+            mission.verdict_excerpt = next(e for e in excerpts if e.pk == mission.verdict_excerpt_id)
+        context.update(
+            own_words=sorted(
+                by_document.items(),
+                key=lambda item: (LIFECYCLE[item[0].kind], item[0].date or mission.election.election_date, item[0].pk),
+            ),
+            characterisations=[excerpt for excerpt in excerpts if excerpt.is_characterisation],
+            documents=mission.documents.published().select_related("publisher"),
+        )
+        return context
 
 
 class DocumentDetailView(DetailView):
-    queryset = Document.objects.published()
+    queryset = Document.objects.published().select_related("publisher", "election")
 
-
-class ExcerptListView(ListView):
-    queryset = Excerpt.objects.published()
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            excerpts=published_excerpts()
+            .filter(document=self.object)
+            .prefetch_related("topics")
+            .order_by("page", "paragraph", "pk"),
+            missions=self.object.missions.published().select_related("organisation", "election"),
+        )
+        return context
 
 
 class ExcerptDetailView(DetailView):
-    queryset = Excerpt.objects.published()
+    queryset = published_excerpts().prefetch_related(
+        "topics",
+        Prefetch("primary_excerpts", queryset=published_excerpts()),
+        Prefetch("characterisations", queryset=published_excerpts()),
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        excerpt = self.object
+        url = absolute(self.request, excerpt)
+        today = timezone.localdate()
+        if excerpt.is_characterisation:
+            reported = {primary.pk for primary in excerpt.primary_excerpts.all()}
+            excerpt.left_out = list(
+                published_excerpts()
+                .primary()
+                .filter(mission=excerpt.mission, is_headline=True)
+                .exclude(pk__in=reported)
+            )
+        context.update(
+            citation=citations.plain(excerpt, url, today),
+            json_ld=json.dumps(self.json_ld(excerpt, url), ensure_ascii=False).replace("<", "\\u003c"),
+        )
+        return context
+
+    def json_ld(self, excerpt, url):
+        document = excerpt.document
+        creator = {"@type": "Organization", "name": document.publisher.name}
+        if document.author:
+            creator = {"@type": "Person", "name": document.author}
+        quotation = {
+            "@context": "https://schema.org",
+            "@type": "Quotation",
+            "@id": url,
+            "url": url,
+            "text": excerpt.text,
+            "inLanguage": excerpt.language,
+            "creator": creator,
+            "isPartOf": {
+                "@type": "CreativeWork",
+                "name": document.title,
+                "url": document.url or None,
+                "datePublished": document.date.isoformat() if document.date else None,
+                "publisher": {"@type": "Organization", "name": document.publisher.name},
+            },
+        }
+        if not excerpt.is_characterisation or excerpt.fidelity in ("", Excerpt.Fidelity.NOT_CHECKED):
+            return quotation
+        scale = [
+            Excerpt.Fidelity.INVERTED,
+            Excerpt.Fidelity.MISATTRIBUTED,
+            Excerpt.Fidelity.UNSUPPORTED,
+            Excerpt.Fidelity.OVERSTATED,
+            Excerpt.Fidelity.SELECTIVE,
+            Excerpt.Fidelity.ACCURATE,
+        ]
+        return {
+            "@context": "https://schema.org",
+            "@type": "ClaimReview",
+            "url": url,
+            "claimReviewed": excerpt.text,
+            "author": {"@type": "Organization", "name": "Election Observation Record"},
+            "reviewRating": {
+                "@type": "Rating",
+                "ratingValue": scale.index(excerpt.fidelity) + 1,
+                "bestRating": len(scale),
+                "worstRating": 1,
+                "alternateName": excerpt.get_fidelity_display(),
+                "ratingExplanation": excerpt.fidelity_note or None,
+            },
+            "itemReviewed": {
+                "@type": "Claim",
+                "author": creator,
+                "appearance": quotation["isPartOf"],
+            },
+        }
 
 
-class CharacterisationListView(ListView):
-    queryset = Excerpt.objects.published().characterisations()
+class CitationView(ExcerptDetailView):
+    """The excerpt's citation as a BibTeX or RIS file."""
+
+    formats = {
+        "bib": (citations.bibtex, "application/x-bibtex; charset=utf-8"),
+        "ris": (citations.ris, "application/x-research-info-systems; charset=utf-8"),
+    }
+
+    def get(self, request, *args, **kwargs):
+        if kwargs["format"] not in self.formats:
+            raise Http404("Citations come as .bib or .ris.")
+        excerpt = self.get_object()
+        render, content_type = self.formats[kwargs["format"]]
+        body = render(excerpt, absolute(request, excerpt), timezone.localdate())
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="excerpt-{excerpt.pk}.{kwargs["format"]}"'
+        return response
 
 
 class MethodologyView(TemplateView):
     template_name = "observers/methodology.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            vocabularies=[
+                ("Stance", "How an excerpt judges the election.", vocabulary(Excerpt.Stance)),
+                ("Verdict", "A mission's overall assessment, coded by the editors.", vocabulary(Mission.Verdict)),
+                (
+                    "Fidelity",
+                    "How faithfully a characterisation reports the observers' own words.",
+                    vocabulary(Excerpt.Fidelity),
+                ),
+                ("Provenance", "Which copy of a document the record links to.", vocabulary(Document.Provenance)),
+                ("Mission type", "What kind of observation a mission was.", vocabulary(Mission.Type)),
+                ("Document kind", "What kind of text a document is.", vocabulary(Document.Kind)),
+                ("Translation status", "Who stands behind a translation.", vocabulary(Excerpt.TranslationStatus)),
+                ("Organisation kind", "What kind of body an organisation is.", vocabulary(Organisation.Kind)),
+                ("Election kind", "What was elected.", vocabulary(Election.Kind)),
+            ],
+            topics=Topic.objects.all(),
+            exports=[
+                ("Excerpts", ExcerptListView.export_columns),
+                (
+                    "Characterisations (in addition to the excerpt columns)",
+                    CharacterisationListView.export_columns[-1:],
+                ),
+                ("Elections", ElectionListView.export_columns),
+                ("Organisations", OrganisationListView.export_columns),
+                ("Missions", MissionListView.export_columns),
+                ("Documents", DocumentListView.export_columns),
+            ],
+        )
+        return context
+
+
+class RobotsView(TemplateView):
+    template_name = "robots.txt"
+    content_type = "text/plain"

@@ -1,0 +1,45 @@
+from django.contrib.syndication.views import Feed
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from .filters import ExcerptFilter
+from .views import published_excerpts
+
+FEED_LENGTH = 50
+
+
+class ExcerptFeed(Feed):
+    """Newly published excerpts, with the same filters as the excerpts page."""
+
+    feed_type = Atom1Feed
+    description_template = "observers/_feed_item.html"
+
+    def get_object(self, request):
+        self.request = request
+        return ExcerptFilter(request.GET or None, queryset=published_excerpts().prefetch_related("topics"))
+
+    def title(self, filterset):
+        return "Election Observation Record: " + filterset.describe(FEED_LENGTH).split(" ", 1)[1]
+
+    def subtitle(self, filterset):
+        return f"The latest {FEED_LENGTH} newly published excerpts matching these filters."
+
+    def link(self, filterset):
+        query = self.request.GET.urlencode()
+        return reverse("observers:excerpt_list") + (f"?{query}" if query else "")
+
+    def items(self, filterset):
+        return filterset.qs.order_by("-published_at", "-pk")[:FEED_LENGTH]
+
+    def item_title(self, excerpt):
+        label = "Characterisation" if excerpt.is_characterisation else excerpt.get_stance_display()
+        return f"{label}: {excerpt.mission.organisation.short_name} on the {excerpt.mission.election}"
+
+    def item_pubdate(self, excerpt):
+        return excerpt.published_at
+
+    def item_updateddate(self, excerpt):
+        return excerpt.updated_at
+
+    def item_author_name(self, excerpt):
+        return excerpt.document.author or excerpt.document.publisher.name

@@ -1,0 +1,385 @@
+import django_filters as filters
+from django import forms
+from django.db.models import Count
+from django_countries import countries
+
+from . import search
+from .models import LANGUAGE_CHOICES, Document, Election, Excerpt, Mission, Organisation, Topic
+
+YEAR_BOUNDS = {"min_value": 1900, "max_value": 2100}
+MAX_TEXT = search.MAX_QUERY_LENGTH
+
+
+class IntegerFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class OrganisationFilter(filters.ModelChoiceFilter):
+    """An organisation chosen by slug; with `include_children`, its child bodies count too."""
+
+    def __init__(self, *args, include_children=False, **kwargs):
+        kwargs.setdefault("queryset", Organisation.objects.only("pk", "slug", "name", "acronym", "parent_id"))
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("empty_label", "Any organisation")
+        self.include_children = include_children
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        if self.include_children:
+            return qs.filter(**{f"{self.field_name}__in": organisation_family(value)})
+        return qs.filter(**{self.field_name: value})
+
+
+def organisation_family(organisation):
+    """The organisation's pk and those of all the bodies below it."""
+    children = {}
+    for pk, parent_id in Organisation.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    family, todo = [], [organisation.pk]
+    while todo:
+        pk = todo.pop()
+        family.append(pk)
+        todo.extend(children.get(pk, []))
+    return family
+
+
+class RecordFilterSet(filters.FilterSet):
+    """Applies every valid filter and ignores invalid ones, so a bad value never empties the page."""
+
+    def filter_queryset(self, queryset):
+        for name, value in self.form.cleaned_data.items():
+            if name in self.filters:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    @property
+    def values(self):
+        """The valid filter values in use ({} when nothing was asked)."""
+        if not self.is_bound:
+            return {}
+        self.form.is_valid()
+        return self.form.cleaned_data
+
+    def active(self):
+        """(name, label, value shown) for every filter in use with a valid value."""
+        if not self.is_bound:
+            return []
+        self.form.is_valid()
+        shown = []
+        for name, value in self.form.cleaned_data.items():
+            if value in (None, "", False) or name == "sort":
+                continue
+            field = self.form.fields[name]
+            if hasattr(field, "choices") and not isinstance(value, Organisation | Election | Topic | Mission):
+                value = dict(field.choices).get(value, value)
+            shown.append((name, field.label, value))
+        return shown
+
+    def invalid(self):
+        """(label, message) for every filter value that was ignored."""
+        if not self.is_bound or self.form.is_valid():
+            return []
+        return [
+            (self.form.fields[name].label if name in self.form.fields else name, " ".join(errors))
+            for name, errors in self.form.errors.items()
+        ]
+
+
+def sort_filter(choices):
+    return filters.ChoiceFilter(label="Sort", choices=choices, method="sort_by", empty_label=None)
+
+
+class ExcerptFilter(RecordFilterSet):
+    q = filters.CharFilter(label="Search", method="search", max_length=MAX_TEXT)
+    organisation = OrganisationFilter(label="Organisation", field_name="mission__organisation", include_children=True)
+    country = filters.ChoiceFilter(
+        label="Country", field_name="mission__election__country", choices=countries, empty_label="Any country"
+    )
+    election = filters.ModelChoiceFilter(
+        label="Election",
+        field_name="mission__election",
+        queryset=Election.objects.all(),
+        to_field_name="slug",
+        widget=forms.HiddenInput,
+    )
+    mission = filters.ModelChoiceFilter(
+        label="Mission",
+        queryset=Mission.objects.published().select_related("organisation", "election"),
+        widget=forms.HiddenInput,
+    )
+    document = filters.ModelChoiceFilter(
+        label="Document", queryset=Document.objects.published(), widget=forms.HiddenInput
+    )
+    year_from = IntegerFilter(
+        label="From year", field_name="mission__election__election_date", lookup_expr="year__gte", **YEAR_BOUNDS
+    )
+    year_to = IntegerFilter(
+        label="To year", field_name="mission__election__election_date", lookup_expr="year__lte", **YEAR_BOUNDS
+    )
+    stance = filters.ChoiceFilter(choices=Excerpt.Stance, empty_label="Any stance")
+    topic = filters.ModelChoiceFilter(
+        label="Topic", field_name="topics", queryset=Topic.objects.all(), to_field_name="slug", empty_label="Any topic"
+    )
+    document_kind = filters.ChoiceFilter(
+        label="Document kind", field_name="document__kind", choices=Document.Kind, empty_label="Any kind"
+    )
+    provenance = filters.ChoiceFilter(
+        label="Provenance", field_name="document__provenance", choices=Document.Provenance, empty_label="Any provenance"
+    )
+    language = filters.ChoiceFilter(choices=LANGUAGE_CHOICES, empty_label="Any language")
+    source = filters.ChoiceFilter(
+        label="Whose words",
+        choices=[("primary", "Observers' own words"), ("characterisation", "Characterisations by others")],
+        method="filter_source",
+        empty_label="Anyone's",
+    )
+    fidelity = filters.ChoiceFilter(choices=Excerpt.Fidelity, empty_label="Any fidelity")
+    headline = filters.BooleanFilter(
+        label="Headline conclusions only", method="filter_headline", widget=forms.CheckboxInput
+    )
+    sort = sort_filter([("newest", "Newest first"), ("oldest", "Oldest first"), ("relevance", "Most relevant")])
+
+    class Meta:
+        model = Excerpt
+        fields = []
+
+    def search(self, queryset, name, value):
+        return search.matching(queryset, value) if value.strip() else queryset
+
+    def filter_source(self, queryset, name, value):
+        return queryset.characterisations() if value == "characterisation" else queryset.primary()
+
+    def filter_headline(self, queryset, name, value):
+        return queryset.filter(is_headline=True) if value else queryset
+
+    def sort_by(self, queryset, name, value):
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        sort = self.form.cleaned_data.get("sort") or "newest"
+        query = self.form.cleaned_data.get("q") or ""
+        if sort == "relevance" and search.terms(query):
+            return search.with_rank(queryset, query).order_by("-rank", "-pk")
+        if sort == "oldest":
+            return queryset.order_by("document__date", "pk")
+        return queryset.order_by("-document__date", "-pk")
+
+    def describe(self, count):
+        """A plain-words summary, e.g. “38 critical excerpts from ODIHR about Kazakhstan”."""
+        data = self.values
+        words = [f"{count:,}"]
+        if data.get("stance"):
+            words.append(Excerpt.Stance(data["stance"]).label.lower())
+        if data.get("headline"):
+            words.append("headline")
+        noun = "excerpt" if count == 1 else "excerpts"
+        if data.get("source") == "characterisation":
+            noun = "characterisation" if count == 1 else "characterisations"
+        elif data.get("source") == "primary":
+            noun = f"{noun} in the observers' own words"
+        words.append(noun)
+        if data.get("fidelity"):
+            words.append(f"rated “{Excerpt.Fidelity(data['fidelity']).label.lower()}”")
+        if data.get("organisation"):
+            words.append(f"from {data['organisation'].short_name}")
+        if data.get("mission"):
+            words.append(f"from the {data['mission']}")
+        if data.get("country"):
+            words.append(f"about {countries.name(data['country'])}")
+        if data.get("election"):
+            words.append(f"on the {data['election']}")
+        if data.get("topic"):
+            words.append(f"on {data['topic'].name.lower()}")
+        if data.get("document_kind"):
+            words.append(f"in documents of the kind “{Document.Kind(data['document_kind']).label.lower()}”")
+        if data.get("document"):
+            words.append(f"in “{data['document']}”")
+        if data.get("provenance"):
+            words.append(f"from copies of the kind “{Document.Provenance(data['provenance']).label.lower()}”")
+        if data.get("language"):
+            words.append(f"in {dict(LANGUAGE_CHOICES)[data['language']]}")
+        if data.get("year_from") and data.get("year_to"):
+            words.append(f"from {data['year_from']} to {data['year_to']}")
+        elif data.get("year_from"):
+            words.append(f"from {data['year_from']} on")
+        elif data.get("year_to"):
+            words.append(f"up to {data['year_to']}")
+        if (data.get("q") or "").strip():
+            words.append(f"matching “{data['q'].strip()}”")
+        return " ".join(words)
+
+
+class CharacterisationFilter(RecordFilterSet):
+    fidelity = filters.ChoiceFilter(choices=Excerpt.Fidelity, empty_label="Any fidelity")
+    by = OrganisationFilter(label="Characterised by", field_name="document__publisher", empty_label="Anyone")
+    about = OrganisationFilter(
+        label="Organisation characterised", field_name="mission__organisation", include_children=True
+    )
+    election = filters.ModelChoiceFilter(
+        label="Election",
+        field_name="mission__election",
+        queryset=Election.objects.filter(missions__excerpts__is_characterisation=True).distinct(),
+        to_field_name="slug",
+        empty_label="Any election",
+    )
+
+    class Meta:
+        model = Excerpt
+        fields = []
+
+    def describe(self, count):
+        data = self.values
+        words = [f"{count:,}", "characterisation" if count == 1 else "characterisations"]
+        if data.get("fidelity"):
+            words.append(f"rated “{Excerpt.Fidelity(data['fidelity']).label.lower()}”")
+        if data.get("by"):
+            words.append(f"by {data['by'].short_name}")
+        if data.get("about"):
+            words.append(f"of what {data['about'].short_name} said")
+        if data.get("election"):
+            words.append(f"on the {data['election']}")
+        return " ".join(words)
+
+
+class ElectionFilter(RecordFilterSet):
+    country = filters.ChoiceFilter(choices=countries, empty_label="Any country")
+    year = IntegerFilter(field_name="election_date", lookup_expr="year", **YEAR_BOUNDS)
+    kind = filters.ChoiceFilter(choices=Election.Kind, empty_label="Any kind")
+    organisation = OrganisationFilter(
+        label="Observed by", field_name="missions__organisation", method="filter_observer"
+    )
+
+    class Meta:
+        model = Election
+        fields = []
+
+    def filter_observer(self, queryset, name, value):
+        missions = Mission.objects.published().filter(organisation__in=organisation_family(value))
+        return queryset.filter(pk__in=missions.values("election"))
+
+    def describe(self, count):
+        data = self.values
+        words = [f"{count:,}"]
+        if data.get("kind"):
+            words.append(Election.Kind(data["kind"]).label.lower())
+        words.append("election" if count == 1 else "elections")
+        if data.get("country"):
+            words.append(f"in {countries.name(data['country'])}")
+        if data.get("year"):
+            words.append(f"in {data['year']}")
+        if data.get("organisation"):
+            words.append(f"observed by {data['organisation'].short_name}")
+        return " ".join(words)
+
+
+class OrganisationListFilter(RecordFilterSet):
+    kind = filters.ChoiceFilter(choices=Organisation.Kind, empty_label="Any kind")
+    endorser = filters.BooleanFilter(
+        field_name="endorsed_declaration",
+        label="Endorsed the Declaration of Principles",
+        widget=forms.Select(choices=[("", "Either"), ("true", "Yes"), ("false", "No")]),
+    )
+    parent = OrganisationFilter(label="Part of", field_name="parent", empty_label="Any")
+
+    class Meta:
+        model = Organisation
+        fields = []
+
+    def describe(self, count):
+        data = self.values
+        words = [f"{count:,}", "organisation" if count == 1 else "organisations"]
+        if data.get("kind"):
+            words.append(f"of the kind “{Organisation.Kind(data['kind']).label.lower()}”")
+        if data.get("endorser") is True:
+            words.append("that endorsed the Declaration of Principles")
+        elif data.get("endorser") is False:
+            words.append("that have not endorsed the Declaration of Principles")
+        if data.get("parent"):
+            words.append(f"within {data['parent'].short_name}")
+        return " ".join(words)
+
+
+class MissionFilter(RecordFilterSet):
+    organisation = OrganisationFilter(label="Organisation", field_name="organisation", include_children=True)
+    country = filters.ChoiceFilter(
+        label="Country", field_name="election__country", choices=countries, empty_label="Any country"
+    )
+    year = IntegerFilter(field_name="election__election_date", lookup_expr="year", **YEAR_BOUNDS)
+    mission_type = filters.ChoiceFilter(label="Type", choices=Mission.Type, empty_label="Any type")
+    verdict = filters.ChoiceFilter(choices=Mission.Verdict, empty_label="Any verdict")
+    election = filters.ModelChoiceFilter(
+        queryset=Election.objects.all(), to_field_name="slug", widget=forms.HiddenInput
+    )
+
+    class Meta:
+        model = Mission
+        fields = []
+
+    def describe(self, count):
+        data = self.values
+        words = [f"{count:,}", "mission" if count == 1 else "missions"]
+        if data.get("mission_type"):
+            words.append(f"of the type “{Mission.Type(data['mission_type']).label.lower()}”")
+        if data.get("organisation"):
+            words.append(f"by {data['organisation'].short_name}")
+        if data.get("country"):
+            words.append(f"to {countries.name(data['country'])}")
+        if data.get("year"):
+            words.append(f"in {data['year']}")
+        if data.get("election"):
+            words.append(f"at the {data['election']}")
+        if data.get("verdict"):
+            words.append(f"with the verdict “{Mission.Verdict(data['verdict']).label.lower()}”")
+        return " ".join(words)
+
+
+class DocumentFilter(RecordFilterSet):
+    q = filters.CharFilter(label="Title contains", field_name="title", lookup_expr="icontains", max_length=MAX_TEXT)
+    kind = filters.ChoiceFilter(choices=Document.Kind, empty_label="Any kind")
+    publisher = OrganisationFilter(
+        label="Publisher", field_name="publisher", include_children=True, empty_label="Any publisher"
+    )
+    provenance = filters.ChoiceFilter(choices=Document.Provenance, empty_label="Any provenance")
+    language = filters.ChoiceFilter(choices=LANGUAGE_CHOICES, empty_label="Any language")
+    year = IntegerFilter(field_name="date", lookup_expr="year", **YEAR_BOUNDS)
+    election = filters.ModelChoiceFilter(
+        queryset=Election.objects.all(), to_field_name="slug", widget=forms.HiddenInput
+    )
+
+    class Meta:
+        model = Document
+        fields = []
+
+    def describe(self, count):
+        data = self.values
+        words = [f"{count:,}"]
+        words.append(Document.Kind(data["kind"]).label.lower() + "s" if data.get("kind") else "documents")
+        if data.get("publisher"):
+            words.append(f"published by {data['publisher'].short_name}")
+        if data.get("provenance"):
+            words.append(f"({Document.Provenance(data['provenance']).label.lower()})")
+        if data.get("language"):
+            words.append(f"in {dict(LANGUAGE_CHOICES)[data['language']]}")
+        if data.get("year"):
+            words.append(f"from {data['year']}")
+        if data.get("election"):
+            words.append(f"on the {data['election']}")
+        if (data.get("q") or "").strip():
+            words.append(f"with “{data['q'].strip()}” in the title")
+        return " ".join(words)
+
+
+def facet(queryset, field, label_field=None, limit=10):
+    """(value, label, count) for the most frequent values of `field` in `queryset`."""
+    label_field = label_field or field
+    rows = (
+        queryset.exclude(**{f"{field}__isnull": True})
+        .order_by()
+        .values(field, label_field)
+        .annotate(n=Count("pk"))
+        .order_by("-n", label_field)[:limit]
+    )
+    return [(row[field], row[label_field], row["n"]) for row in rows]

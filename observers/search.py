@@ -1,0 +1,112 @@
+"""Full-text search over excerpt text and translation, behind one interface.
+
+SQLite: an FTS5 table (`observers_excerpt_fts`) with external content, kept in sync with
+`observers_excerpt` by triggers. PostgreSQL: a GIN index on the same tsvector expression the
+query uses. Either way the user's words are reduced to plain terms, so operators, quotes and
+punctuation cannot change the meaning of the query or break it.
+"""
+
+import re
+
+from django.db import connection
+from django.db.models import BooleanField, FloatField
+from django.db.models.expressions import RawSQL
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+TERM = re.compile(r"\w+", re.UNICODE)
+
+PG_VECTOR_OF = "to_tsvector('simple'::regconfig, {table}text || ' ' || {table}translation)"
+PG_VECTOR = PG_VECTOR_OF.format(table="observers_excerpt.")
+
+SQLITE_FTS_SETUP = [
+    """CREATE VIRTUAL TABLE IF NOT EXISTS observers_excerpt_fts USING fts5(
+        text, translation, content='observers_excerpt', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2')""",
+    """CREATE TRIGGER IF NOT EXISTS observers_excerpt_fts_insert AFTER INSERT ON observers_excerpt BEGIN
+        INSERT INTO observers_excerpt_fts(rowid, text, translation) VALUES (new.id, new.text, new.translation);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS observers_excerpt_fts_delete AFTER DELETE ON observers_excerpt BEGIN
+        INSERT INTO observers_excerpt_fts(observers_excerpt_fts, rowid, text, translation)
+        VALUES ('delete', old.id, old.text, old.translation);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS observers_excerpt_fts_update AFTER UPDATE OF text, translation
+    ON observers_excerpt BEGIN
+        INSERT INTO observers_excerpt_fts(observers_excerpt_fts, rowid, text, translation)
+        VALUES ('delete', old.id, old.text, old.translation);
+        INSERT INTO observers_excerpt_fts(rowid, text, translation) VALUES (new.id, new.text, new.translation);
+    END""",
+    "INSERT INTO observers_excerpt_fts(observers_excerpt_fts) VALUES ('rebuild')",
+]
+SQLITE_FTS_TEARDOWN = [
+    "DROP TRIGGER IF EXISTS observers_excerpt_fts_insert",
+    "DROP TRIGGER IF EXISTS observers_excerpt_fts_delete",
+    "DROP TRIGGER IF EXISTS observers_excerpt_fts_update",
+    "DROP TABLE IF EXISTS observers_excerpt_fts",
+]
+PG_FTS_SETUP = [
+    "CREATE INDEX IF NOT EXISTS observers_excerpt_search ON observers_excerpt "
+    f"USING gin (({PG_VECTOR_OF.format(table='')}))"
+]
+PG_FTS_TEARDOWN = ["DROP INDEX IF EXISTS observers_excerpt_search"]
+
+
+def terms(query):
+    """The plain words of a user's query, at most MAX_TERMS of them."""
+    return TERM.findall((query or "")[:MAX_QUERY_LENGTH].lower())[:MAX_TERMS]
+
+
+# In both back ends the SQL text is constant: the user's words only travel as query parameters.
+
+
+def _sqlite_match(words):
+    # Each word becomes a quoted FTS5 string: no operator, column filter or syntax survives.
+    return " ".join('"{}"'.format(word.replace('"', '""')) for word in words)
+
+
+def matching(queryset, query):
+    """Excerpts containing every word of the query, in text or translation."""
+    words = terms(query)
+    if not words:
+        return queryset.none()
+    if connection.vendor == "postgresql":
+        condition = RawSQL(  # noqa: S611
+            f"{PG_VECTOR} @@ plainto_tsquery('simple'::regconfig, %s)", [" ".join(words)], BooleanField()
+        )
+    else:
+        condition = RawSQL(
+            "observers_excerpt.id IN (SELECT rowid FROM observers_excerpt_fts WHERE observers_excerpt_fts MATCH %s)",
+            [_sqlite_match(words)],
+            BooleanField(),
+        )
+    return queryset.filter(condition)
+
+
+def with_rank(queryset, query):
+    """Annotate `rank`: higher is more relevant."""
+    words = terms(query)
+    if connection.vendor == "postgresql":
+        rank = RawSQL(  # noqa: S611
+            f"ts_rank({PG_VECTOR}, plainto_tsquery('simple'::regconfig, %s))", [" ".join(words)], FloatField()
+        )
+    else:
+        # bm25() is lower for better matches: negate it so that both back ends sort descending.
+        rank = RawSQL(
+            "(SELECT -bm25(observers_excerpt_fts) FROM observers_excerpt_fts "
+            "WHERE observers_excerpt_fts MATCH %s AND observers_excerpt_fts.rowid = observers_excerpt.id)",
+            [_sqlite_match(words)],
+            FloatField(),
+        )
+    return queryset.annotate(rank=rank)
+
+
+def install(schema_editor):
+    statements = {"sqlite": SQLITE_FTS_SETUP, "postgresql": PG_FTS_SETUP}.get(schema_editor.connection.vendor, [])
+    for statement in statements:
+        schema_editor.execute(statement)
+
+
+def uninstall(schema_editor):
+    statements = {"sqlite": SQLITE_FTS_TEARDOWN, "postgresql": PG_FTS_TEARDOWN}.get(schema_editor.connection.vendor, [])
+    for statement in statements:
+        schema_editor.execute(statement)

@@ -1,0 +1,67 @@
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from .models import Document, Election, Excerpt, Mission, Organisation
+
+
+class StaticSitemap(Sitemap):
+    def items(self):
+        return [
+            "observers:home",
+            "observers:election_list",
+            "observers:organisation_list",
+            "observers:mission_list",
+            "observers:document_list",
+            "observers:excerpt_list",
+            "observers:characterisation_list",
+            "observers:methodology",
+        ]
+
+    def location(self, item):
+        return reverse(item)
+
+
+class ElectionSitemap(Sitemap):
+    def items(self):
+        return Election.objects.filter(pk__in=Mission.objects.published().values("election")).order_by("pk")
+
+
+class OrganisationSitemap(Sitemap):
+    def items(self):
+        return Organisation.objects.order_by("pk")
+
+
+class MissionSitemap(Sitemap):
+    def items(self):
+        return Mission.objects.published().order_by("pk")
+
+    def lastmod(self, mission):
+        return mission.updated_at
+
+
+class DocumentSitemap(Sitemap):
+    def items(self):
+        return Document.objects.published().order_by("pk")
+
+    def lastmod(self, document):
+        return document.updated_at
+
+
+class ExcerptSitemap(Sitemap):
+    limit = 10000
+
+    def items(self):
+        return Excerpt.objects.published().only("pk", "updated_at").order_by("pk")
+
+    def lastmod(self, excerpt):
+        return excerpt.updated_at
+
+
+sitemaps = {
+    "pages": StaticSitemap,
+    "elections": ElectionSitemap,
+    "organisations": OrganisationSitemap,
+    "missions": MissionSitemap,
+    "documents": DocumentSitemap,
+    "excerpts": ExcerptSitemap,
+}

@@ -1,0 +1,744 @@
+"""The public pages, through real URLs with the test client."""
+
+import csv
+import datetime
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from observers.definitions import DEFINITIONS
+from observers.models import Document, Election, Excerpt, Mission, Organisation, Topic
+
+PUBLISHED = Excerpt.Status.PUBLISHED
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+class Record:
+    """A small published record: ODIHR (within the OSCE) and the CIS at one Kazakh election,
+    the ODIHR's own words, and a minister's characterisation of them."""
+
+    def __init__(self):
+        self.osce = Organisation.objects.create(
+            name="Organization for Security and Co-operation in Europe",
+            acronym="OSCE",
+            slug="osce",
+            kind="intergovernmental",
+        )
+        self.odihr = Organisation.objects.create(
+            name="Office for Democratic Institutions and Human Rights",
+            acronym="ODIHR",
+            slug="odihr",
+            kind="intergovernmental",
+            parent=self.osce,
+            endorsed_declaration=True,
+        )
+        self.cis = Organisation.objects.create(
+            name="Commonwealth of Independent States", acronym="CIS", slug="cis", kind="intergovernmental"
+        )
+        self.ministry = Organisation.objects.create(
+            name="Ministry of Foreign Affairs of Kazakhstan", acronym="", slug="mfa-kz", kind="government"
+        )
+        self.election = Election.objects.create(
+            country="KZ",
+            kind="parliamentary",
+            chamber="Mazhilis",
+            election_date=datetime.date(2016, 3, 20),
+            is_early=True,
+            slug="kz-2016-03-20-parliamentary",
+        )
+        self.other_election = Election.objects.create(
+            country="AZ",
+            kind="presidential",
+            election_date=datetime.date(2018, 4, 11),
+            slug="az-2018-04-11-presidential",
+        )
+        self.odihr_mission = Mission.objects.create(
+            organisation=self.odihr,
+            election=self.election,
+            mission_type="eom",
+            head="Boris Frlec",
+            core_team=15,
+            long_term_observers=28,
+            deployed_from=datetime.date(2016, 2, 17),
+            status=PUBLISHED,
+        )
+        self.cis_mission = Mission.objects.create(
+            organisation=self.cis,
+            election=self.election,
+            mission_type="other",
+            accredited_observers=301,
+            status=PUBLISHED,
+        )
+        self.az_mission = Mission.objects.create(
+            organisation=self.odihr, election=self.other_election, mission_type="eom", status=PUBLISHED
+        )
+        self.final_report = Document.objects.create(
+            title="Final report",
+            kind="final",
+            publisher=self.odihr,
+            date=datetime.date(2016, 6, 27),
+            url="https://example.org/odihr/final",
+            status=PUBLISHED,
+            election=self.election,
+        )
+        self.interim = Document.objects.create(
+            title="Interim report",
+            kind="interim",
+            publisher=self.odihr,
+            date=datetime.date(2016, 3, 11),
+            url="https://example.org/odihr/interim",
+            status=PUBLISHED,
+            election=self.election,
+        )
+        self.op_ed = Document.objects.create(
+            title="Minister's comment",
+            kind="op_ed",
+            publisher=self.ministry,
+            author="Erlan Idrissov",
+            date=datetime.date(2016, 3, 21),
+            url="https://example.org/op-ed",
+            status=PUBLISHED,
+            provenance="official_reprint",
+        )
+        self.az_report = Document.objects.create(
+            title="Azerbaijan statement",
+            kind="preliminary",
+            publisher=self.odihr,
+            date=datetime.date(2018, 4, 12),
+            url="https://example.org/az",
+            status=PUBLISHED,
+        )
+        self.headline = Excerpt.objects.create(
+            mission=self.odihr_mission,
+            document=self.final_report,
+            status=PUBLISHED,
+            stance="critical",
+            is_headline=True,
+            page="1",
+            text="Kazakhstan still has a considerable way to go in meeting its OSCE commitments for democratic elections",
+        )
+        self.headline.topics.add(Topic.objects.get(slug="legal-framework"))
+        self.irregularities = Excerpt.objects.create(
+            mission=self.odihr_mission,
+            document=self.final_report,
+            status=PUBLISHED,
+            stance="critical",
+            page="2",
+            paragraph="4",
+            text="serious procedural errors and irregularities were observed during voting, counting and tabulation",
+        )
+        self.irregularities.topics.add(
+            Topic.objects.get(slug="voting"), Topic.objects.get(slug="counting-and-tabulation")
+        )
+        self.interim_words = Excerpt.objects.create(
+            mission=self.odihr_mission,
+            document=self.interim,
+            status=PUBLISHED,
+            stance="neutral",
+            text="Регистрация кандидатов прошла",
+            language="ru",
+            translation="Candidate registration went ahead",
+            translation_status="editor",
+        )
+        self.claim = Excerpt.objects.create(
+            mission=self.odihr_mission,
+            document=self.op_ed,
+            status=PUBLISHED,
+            stance="positive",
+            text="The OSCE was clear that the election was well organised and professional.",
+            fidelity="selective",
+            fidelity_note="Leaves out the final report's conclusion.",
+        )
+        self.claim.primary_excerpts.add(self.irregularities)
+        self.az_words = Excerpt.objects.create(
+            mission=self.az_mission,
+            document=self.az_report,
+            status=PUBLISHED,
+            stance="critical",
+            text="The election took place in a restrictive environment",
+        )
+
+    def add_excerpts(self, count, stance="critical"):
+        for n in range(count):
+            excerpt = Excerpt.objects.create(
+                mission=self.odihr_mission,
+                document=self.final_report,
+                status=PUBLISHED,
+                stance=stance,
+                text=f"Additional finding number {n} about the administration",
+                page=str(n),
+            )
+            excerpt.topics.add(Topic.objects.get(slug="election-administration"))
+
+
+@pytest.fixture
+def record(db):
+    return Record()
+
+
+def text_of(response):
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+# Pages render -------------------------------------------------------------------------------------
+
+
+def test_home_shows_numbers_and_recent(client, record):
+    response = client.get(reverse("observers:home"))
+    assert response.status_code == 200
+    assert response.context["numbers"]["excerpts"] == 5
+    assert response.context["numbers"]["characterisations"] == 1
+    assert response.context["numbers"]["missions"] == 3
+    assert "considerable way to go" in text_of(response)
+    assert str(record.election) in text_of(response)
+
+
+def test_election_detail_opens_with_verdict_matrix(client, record):
+    record.odihr_mission.verdict = "critical"
+    record.odihr_mission.verdict_excerpt = record.headline
+    record.odihr_mission.save()
+    response = client.get(record.election.get_absolute_url())
+    page = text_of(response)
+    matrix = page[page.index("Verdict matrix") : page.index("What others said they said")]
+    assert "ODIHR" in matrix and "CIS" in matrix
+    assert "Boris Frlec" in matrix and "301 accredited" in matrix and "15 core team" in matrix
+    assert "Critical" in matrix and "considerable way to go" in matrix
+    assert "Endorser" in matrix and "Not an endorser" in matrix
+    assert "Not yet coded" in matrix
+
+
+def test_election_detail_puts_characterisation_beside_primary_and_left_out_headline(client, record):
+    page = text_of(client.get(record.election.get_absolute_url()))
+    comparison = page[page.index("What others said they said") : page.index("Each mission in its own words")]
+    assert "well organised and professional" in comparison
+    assert "serious procedural errors" in comparison
+    assert "Fidelity: Selective" in comparison
+    assert "Leaves out the final report" in comparison
+    # The headline conclusion the minister did not report is shown as left out.
+    assert "headline conclusion it leaves out" in comparison
+    assert "considerable way to go" in comparison
+
+
+def test_election_detail_groups_own_words_in_lifecycle_order(client, record):
+    page = text_of(client.get(record.election.get_absolute_url()))
+    own_words = page[page.index("Each mission in its own words") :]
+    assert own_words.index("Interim report") < own_words.index("Final report")
+
+
+def test_organisation_detail_has_chart_with_text_equivalent(client, record):
+    record.odihr_mission.verdict = "critical"
+    record.odihr_mission.save()
+    response = client.get(record.odihr.get_absolute_url())
+    page = text_of(response)
+    assert "<svg" in page and 'role="img"' in page
+    chart = {bar["value"]: bar["count"] for bar in response.context["chart"]}
+    assert chart["critical"] == 1 and chart[""] == 1
+    assert "The same numbers as a table" in page
+    assert "Office for Democratic Institutions" in page
+
+
+def test_mission_and_document_details(client, record):
+    page = text_of(client.get(record.odihr_mission.get_absolute_url()))
+    assert "Boris Frlec" in page and "considerable way to go" in page and "well organised" in page
+    page = text_of(client.get(record.final_report.get_absolute_url()))
+    assert "https://example.org/odihr/final" in page and "serious procedural errors" in page
+
+
+def test_excerpt_permalink(client, record):
+    response = client.get(record.interim_words.get_absolute_url())
+    page = text_of(response)
+    assert 'lang="ru"' in page
+    assert "Регистрация кандидатов прошла" in page
+    assert "Editor&#x27;s translation" in page or "Editor's translation" in page
+    assert "Interim report" in page and "https://example.org/odihr/interim" in page
+    data = json.loads(response.context["json_ld"])
+    assert data["@type"] == "Quotation" and data["text"] == record.interim_words.text
+
+
+def test_characterisation_permalink_links_both_ways_and_has_claim_review(client, record):
+    response = client.get(record.claim.get_absolute_url())
+    page = text_of(response)
+    assert record.irregularities.get_absolute_url() in page
+    data = json.loads(response.context["json_ld"])
+    assert data["@type"] == "ClaimReview"
+    assert data["claimReviewed"] == record.claim.text
+    assert data["reviewRating"]["alternateName"] == "Selective"
+    back = text_of(client.get(record.irregularities.get_absolute_url()))
+    assert "How others characterised this passage" in back and record.claim.get_absolute_url() in back
+
+
+def test_citation_carries_document_and_locator(client, record):
+    response = client.get(record.irregularities.get_absolute_url())
+    citation = response.context["citation"]
+    assert "Final report" in citation and "p. 2, para. 4" in citation and "27 June 2016" in citation
+    assert "https://example.org/odihr/final" in citation
+    bib = client.get(reverse("observers:excerpt_citation", kwargs={"pk": record.irregularities.pk, "format": "bib"}))
+    assert bib["Content-Type"].startswith("application/x-bibtex")
+    assert "@misc{eor-excerpt-" in bib.content.decode() and "title = {Final report}" in bib.content.decode()
+    ris = client.get(reverse("observers:excerpt_citation", kwargs={"pk": record.irregularities.pk, "format": "ris"}))
+    body = ris.content.decode()
+    assert body.startswith("TY  - GEN") and "SP  - 2" in body and body.rstrip().endswith("ER  -")
+    unknown = client.get(
+        reverse("observers:excerpt_citation", kwargs={"pk": record.irregularities.pk, "format": "doc"})
+    )
+    assert unknown.status_code == 404
+
+
+def test_methodology_defines_every_coded_value(client, record):
+    page = text_of(client.get(reverse("observers:methodology")))
+    for choices, definitions in DEFINITIONS.items():
+        for value, label in choices.choices:
+            assert definitions.get(value), f"{choices.__qualname__}.{value} has no definition"
+            assert f"<code>{value}</code>" in page
+    assert "<code>fidelity_note</code>" in page and "<code>document_url</code>" in page
+
+
+# Filters, facets, summary ------------------------------------------------------------------------------
+
+
+def ids(response):
+    return {excerpt.pk for excerpt in response.context["object_list"]}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("stance=critical", {"headline", "irregularities", "az_words"}),
+        ("organisation=osce", {"headline", "irregularities", "interim_words", "claim", "az_words"}),
+        ("organisation=cis", set()),
+        ("country=AZ", {"az_words"}),
+        ("election=kz-2016-03-20-parliamentary", {"headline", "irregularities", "interim_words", "claim"}),
+        ("year_from=2017", {"az_words"}),
+        ("year_to=2016", {"headline", "irregularities", "interim_words", "claim"}),
+        ("topic=voting", {"irregularities"}),
+        ("document_kind=interim", {"interim_words"}),
+        ("provenance=official_reprint", {"claim"}),
+        ("language=ru", {"interim_words"}),
+        ("headline=on", {"headline"}),
+        ("source=characterisation", {"claim"}),
+        ("source=primary", {"headline", "irregularities", "interim_words", "az_words"}),
+        ("fidelity=selective", {"claim"}),
+        ("q=irregularities", {"irregularities"}),
+        ("q=candidate+registration", {"interim_words"}),
+        ("q=регистрация", {"interim_words"}),
+        ("stance=critical&country=KZ&organisation=odihr", {"headline", "irregularities"}),
+    ],
+)
+def test_excerpt_filters_by_query_string(client, record, query, expected):
+    response = client.get(reverse("observers:excerpt_list") + "?" + query)
+    assert response.status_code == 200
+    assert ids(response) == {getattr(record, name).pk for name in expected}
+
+
+def test_mission_and_document_filters(client, record):
+    response = client.get(reverse("observers:excerpt_list"), {"mission": record.az_mission.pk})
+    assert ids(response) == {record.az_words.pk}
+    response = client.get(reverse("observers:excerpt_list"), {"document": record.interim.pk})
+    assert ids(response) == {record.interim_words.pk}
+
+
+def test_summary_sentence(client, record):
+    response = client.get(
+        reverse("observers:excerpt_list"), {"stance": "critical", "organisation": "odihr", "country": "KZ"}
+    )
+    assert response.context["summary"] == "2 critical excerpts from ODIHR about Kazakhstan"
+    assert "2 critical excerpts from ODIHR about Kazakhstan" in text_of(response)
+
+
+def test_facet_counts_and_links(client, record):
+    response = client.get(reverse("observers:excerpt_list"), {"country": "KZ"})
+    groups = {group["name"]: group["items"] for group in response.context["facet_groups"]}
+    stance = {item["label"]: item["count"] for item in groups["stance"]}
+    assert stance == {"Critical": 2, "Neutral": 1, "Positive": 1}
+    assert {item["label"]: item["count"] for item in groups["organisation"]} == {
+        "Office for Democratic Institutions and Human Rights": 4
+    }
+    critical = next(item for item in groups["stance"] if item["label"] == "Critical")
+    assert critical["url"] == "?country=KZ&stance=critical"
+    country = next(item for item in groups["country"] if item["label"] == "Kazakhstan")
+    assert country["active"] and country["url"] == "?"
+    topics = {item["label"]: item["count"] for item in groups["topic"]}
+    assert topics["Voting"] == 1 and topics["Legal framework"] == 1
+
+
+def test_active_filters_can_each_be_removed(client, record):
+    response = client.get(reverse("observers:excerpt_list"), {"stance": "critical", "country": "KZ"})
+    removals = {chip["label"]: chip["remove_url"] for chip in response.context["active_filters"]}
+    assert removals == {"Country": "?stance=critical", "Stance": "?country=KZ"}
+    assert "Clear all filters" in text_of(response)
+
+
+def test_sort_by_relevance_and_date(client, record):
+    record.add_excerpts(2)
+    response = client.get(reverse("observers:excerpt_list"), {"q": "irregularities voting", "sort": "relevance"})
+    assert list(response.context["object_list"])[0].pk == record.irregularities.pk
+    oldest = client.get(reverse("observers:excerpt_list"), {"sort": "oldest"}).context["object_list"]
+    newest = client.get(reverse("observers:excerpt_list"), {"sort": "newest"}).context["object_list"]
+    assert oldest[0].document.date <= oldest[len(oldest) - 1].document.date
+    assert newest[0].pk == record.az_words.pk
+
+
+def test_pagination_keeps_filters(client, record):
+    record.add_excerpts(30)
+    response = client.get(reverse("observers:excerpt_list"), {"stance": "critical", "country": "KZ"})
+    page = text_of(response)
+    assert "?stance=critical&amp;country=KZ&amp;page=2" in page
+    second = client.get(reverse("observers:excerpt_list"), {"stance": "critical", "country": "KZ", "page": 2})
+    assert len(second.context["object_list"]) == 32 - 25
+
+
+def test_search_escapes_operators(client, record):
+    for query in ['"', "NEAR(a b)", "voting OR", "text:voting", "*", "-voting", "a AND (b", "'; DROP TABLE x; --"]:
+        response = client.get(reverse("observers:excerpt_list"), {"q": query})
+        assert response.status_code == 200
+
+
+def test_search_index_follows_edits_and_deletes(client, record):
+    record.az_words.text = "A brand new phrase about quokkas"
+    record.az_words.save()
+    assert ids(client.get(reverse("observers:excerpt_list"), {"q": "quokkas"})) == {record.az_words.pk}
+    assert ids(client.get(reverse("observers:excerpt_list"), {"q": "restrictive"})) == set()
+    record.az_words.delete()
+    assert ids(client.get(reverse("observers:excerpt_list"), {"q": "quokkas"})) == set()
+
+
+def test_other_lists_filter(client, record):
+    elections = client.get(reverse("observers:election_list"), {"country": "AZ"}).context["object_list"]
+    assert [e.slug for e in elections] == ["az-2018-04-11-presidential"]
+    observed = client.get(reverse("observers:election_list"), {"organisation": "cis"}).context["object_list"]
+    assert [e.slug for e in observed] == ["kz-2016-03-20-parliamentary"]
+    by_year = client.get(reverse("observers:election_list"), {"year": "2018"}).context["object_list"]
+    assert [e.slug for e in by_year] == ["az-2018-04-11-presidential"]
+    orgs = client.get(reverse("observers:organisation_list"), {"endorser": "true"}).context["object_list"]
+    assert [o.slug for o in orgs] == ["odihr"]
+    children = client.get(reverse("observers:organisation_list"), {"parent": "osce"}).context["object_list"]
+    assert [o.slug for o in children] == ["odihr"]
+    odihr = next(
+        o for o in client.get(reverse("observers:organisation_list")).context["object_list"] if o.slug == "odihr"
+    )
+    assert odihr.mission_count == 2
+    missions = client.get(reverse("observers:mission_list"), {"organisation": "cis"}).context["object_list"]
+    assert [m.pk for m in missions] == [record.cis_mission.pk]
+    documents = client.get(reverse("observers:document_list"), {"kind": "op_ed"}).context["object_list"]
+    assert [d.pk for d in documents] == [record.op_ed.pk]
+    characterisations = client.get(reverse("observers:characterisation_list"), {"by": "mfa-kz", "about": "osce"})
+    assert ids(characterisations) == {record.claim.pk}
+    assert "Fidelity: Selective" in text_of(characterisations)
+
+
+# Data out ---------------------------------------------------------------------------------------------
+
+
+def test_csv_export_is_the_whole_filtered_list(client, record):
+    record.add_excerpts(30)
+    response = client.get(reverse("observers:excerpt_export", kwargs={"format": "csv"}), {"country": "KZ"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(text_of(response).lstrip("\ufeff"))))
+    listed = client.get(reverse("observers:excerpt_list"), {"country": "KZ"}).context["paginator"].count
+    assert len(rows) == listed == 34
+    assert {row["country"] for row in rows} == {"KZ"}
+    irregularities = next(row for row in rows if row["id"] == str(record.irregularities.pk))
+    assert irregularities["topics"] == "Counting and tabulation; Voting"
+
+
+def test_json_export_matches_filter(client, record):
+    response = client.get(reverse("observers:excerpt_export", kwargs={"format": "json"}), {"stance": "critical"})
+    rows = json.loads(text_of(response))
+    assert {row["id"] for row in rows} == {record.headline.pk, record.irregularities.pk, record.az_words.pk}
+    assert all(set(row) >= {"text", "document_url", "organisation", "fidelity"} for row in rows)
+
+
+@pytest.mark.parametrize("name", ["election", "organisation", "mission", "document", "characterisation"])
+def test_every_list_exports(client, record, name):
+    listed = client.get(reverse(f"observers:{name}_list")).context["paginator"].count
+    rows = json.loads(text_of(client.get(reverse(f"observers:{name}_export", kwargs={"format": "json"}))))
+    assert len(rows) == listed > 0
+    table = list(
+        csv.reader(io.StringIO(text_of(client.get(reverse(f"observers:{name}_export", kwargs={"format": "csv"})))))
+    )
+    assert len(table) == listed + 1
+
+
+def test_csv_neutralises_formulas(client, record):
+    for n, text in enumerate(['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)"]):
+        Excerpt.objects.create(
+            mission=record.az_mission,
+            document=record.az_report,
+            status=PUBLISHED,
+            stance="neutral",
+            text=text,
+            page=str(n),
+        )
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                text_of(
+                    client.get(
+                        reverse("observers:excerpt_export", kwargs={"format": "csv"}),
+                        {"country": "AZ", "stance": "neutral"},
+                    )
+                ).lstrip("\ufeff")
+            )
+        )
+    )
+    assert sorted(row["text"] for row in rows) == sorted(['\'=HYPERLINK("http://x")', "'+1+1", "'-2", "'@SUM(A1)"])
+
+
+def test_feed_is_atom_and_accepts_filters(client, record):
+    response = client.get(reverse("observers:excerpt_feed"), {"stance": "critical", "country": "AZ"})
+    assert response["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(response.content)
+    assert root.tag == f"{ATOM}feed"
+    entries = root.findall(f"{ATOM}entry")
+    assert len(entries) == 1
+    assert entries[0].find(f"{ATOM}link").attrib["href"].endswith(record.az_words.get_absolute_url())
+    assert "critical excerpts about Azerbaijan" in root.find(f"{ATOM}title").text
+
+
+def test_sitemap_and_robots(client, record):
+    sitemap = client.get("/sitemap.xml")
+    root = ET.fromstring(sitemap.content)
+    locations = {loc.text for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    assert any(loc.endswith(record.claim.get_absolute_url()) for loc in locations)
+    assert any(loc.endswith(record.election.get_absolute_url()) for loc in locations)
+    robots = client.get("/robots.txt")
+    assert (
+        robots["Content-Type"].startswith("text/plain")
+        and "Sitemap: http://testserver/sitemap.xml" in robots.content.decode()
+    )
+
+
+# Drafts never leak ---------------------------------------------------------------------------------------
+
+MARKER = "ZQXDRAFTMARKER"
+
+
+def make_drafts(record):
+    """Drafts and unpublished parents carrying the marker in every text field."""
+    draft_mission = Mission.objects.create(
+        organisation=record.cis,
+        election=record.other_election,
+        mission_type="eom",
+        head=MARKER,
+        notes=MARKER,
+        sources=MARKER,
+        status="draft",
+    )
+    draft_document = Document.objects.create(
+        title=f"{MARKER} draftonlyword",
+        kind="final",
+        publisher=record.odihr,
+        author=MARKER,
+        url=f"https://example.org/{MARKER}",
+        archive_url=f"https://archive.example.org/{MARKER}",
+        notes=MARKER,
+        status="in_review",
+        election=record.election,
+    )
+    draft_document.missions.add(record.odihr_mission)
+    record.odihr_mission.documents.add(draft_document)
+    fields = {
+        "text": f"{MARKER} draftonlyword",
+        "translation": MARKER,
+        "translation_status": "editor",
+        "page": MARKER[:20],
+        "paragraph": MARKER[:20],
+        "fidelity_note": MARKER,
+        "stance": "critical",
+        "is_headline": True,
+    }
+    drafts = [
+        Excerpt.objects.create(mission=record.odihr_mission, document=record.final_report, status="draft", **fields),
+        Excerpt.objects.create(
+            mission=record.odihr_mission, document=record.final_report, status="in_review", **fields
+        ),
+        # Published itself, but in a draft document, or of a draft mission.
+        Excerpt.objects.create(mission=record.odihr_mission, document=draft_document, status=PUBLISHED, **fields),
+        Excerpt.objects.create(mission=draft_mission, document=record.az_report, status=PUBLISHED, **fields),
+    ]
+    record.claim.primary_excerpts.add(drafts[0])
+    drafts[1].primary_excerpts.add(record.headline)
+    record.cis_mission.verdict_excerpt = drafts[0]
+    record.cis_mission.verdict = "endorsed"
+    record.cis_mission.save()
+    return draft_mission, draft_document, drafts
+
+
+def public_urls(record):
+    urls = [reverse("observers:home"), reverse("observers:methodology"), "/sitemap.xml", "/robots.txt"]
+    for name in ["election", "organisation", "mission", "document", "excerpt", "characterisation"]:
+        urls.append(reverse(f"observers:{name}_list"))
+        for fmt in ["csv", "json"]:
+            urls.append(reverse(f"observers:{name}_export", kwargs={"format": fmt}))
+    urls += [
+        reverse("observers:excerpt_list") + "?q=draftonlyword",
+        reverse("observers:excerpt_feed"),
+        reverse("observers:excerpt_list") + "?stance=critical&headline=on",
+        reverse("observers:document_list") + "?q=draftonlyword",
+    ]
+    for obj in [
+        record.election,
+        record.other_election,
+        record.odihr,
+        record.cis,
+        record.odihr_mission,
+        record.cis_mission,
+        record.final_report,
+        record.claim,
+        record.headline,
+    ]:
+        urls.append(obj.get_absolute_url())
+    for excerpt in [record.claim, record.headline]:
+        for fmt in ["bib", "ris"]:
+            urls.append(reverse("observers:excerpt_citation", kwargs={"pk": excerpt.pk, "format": fmt}))
+    return urls
+
+
+def test_drafts_never_leak(client, record):
+    draft_mission, draft_document, drafts = make_drafts(record)
+    for url in public_urls(record):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert MARKER not in text_of(response), url
+    for obj in [draft_mission, draft_document, *drafts]:
+        assert client.get(obj.get_absolute_url()).status_code == 404
+
+
+# Bad input never makes a 500 ------------------------------------------------------------------------------
+
+BAD_INPUT = [
+    ("excerpt_list", "stance=bogus"),
+    ("excerpt_list", "country=XX"),
+    ("excerpt_list", "organisation=no-such-organisation"),
+    ("excerpt_list", "election=no-such-election"),
+    ("excerpt_list", "mission=abc"),
+    ("excerpt_list", "mission=99999999999999999999999"),
+    ("excerpt_list", "document=-1"),
+    ("excerpt_list", "year_from=twenty"),
+    ("excerpt_list", "year_from=1e10"),
+    ("excerpt_list", "year_to=-5"),
+    ("excerpt_list", "topic=%00"),
+    ("excerpt_list", "language=xx"),
+    ("excerpt_list", "headline=maybe"),
+    ("excerpt_list", "source=everyone"),
+    ("excerpt_list", "fidelity=perfect"),
+    ("excerpt_list", "sort=random"),
+    ("excerpt_list", "sort=relevance"),
+    ("excerpt_list", "page=0"),
+    ("excerpt_list", "page=1000000000"),
+    ("excerpt_list", "page=abc"),
+    ("excerpt_list", "page=-1"),
+    ("excerpt_list", "q=" + "x" * 10000),
+    ("excerpt_list", "q=%22%22%22"),
+    ("excerpt_list", "q=%00%01"),
+    ("excerpt_list", "q=%E2%28%A1"),
+    ("excerpt_list", "q=NEAR(voting+counting)"),
+    ("excerpt_list", "stance=critical&stance=positive&stance=bogus"),
+    ("excerpt_list", "page=" + "9" * 5000),
+    ("election_list", "year=abc"),
+    ("election_list", "kind=coronation"),
+    ("election_list", "organisation=%27%3B--"),
+    ("organisation_list", "endorser=perhaps"),
+    ("organisation_list", "parent=nobody"),
+    ("mission_list", "verdict=great&mission_type=x"),
+    ("mission_list", "year=99999"),
+    ("document_list", "provenance=stolen&year=2016.5"),
+    ("document_list", "q=" + "%" * 300),
+    ("characterisation_list", "fidelity=excellent&by=nobody"),
+    ("excerpt_feed", "stance=bogus&year_from=abc"),
+    ("excerpt_export", "stance=bogus&page=abc"),
+]
+
+
+@pytest.mark.parametrize(("name", "query"), BAD_INPUT)
+def test_bad_input_gets_a_clear_answer(client, record, name, query):
+    kwargs = {"format": "csv"} if name.endswith("_export") else {}
+    response = client.get(reverse(f"observers:{name}", kwargs=kwargs) + "?" + query)
+    assert response.status_code < 500
+    assert response.status_code in (200, 400, 404)
+    if response.status_code == 200 and name.endswith("_list") and "page=" not in query and "sort=" not in query:
+        page = text_of(response)
+        assert "were ignored" in page or "results" in page or "No " in page
+
+
+def test_invalid_filter_is_reported_and_others_still_apply(client, record):
+    response = client.get(reverse("observers:excerpt_list"), {"stance": "bogus", "country": "AZ"})
+    assert ids(response) == {record.az_words.pk}
+    assert "Some filters were ignored" in text_of(response)
+    assert "Select a valid choice" in text_of(response)
+
+
+def test_out_of_range_page_shows_a_message(client, record):
+    response = client.get(reverse("observers:excerpt_list"), {"page": "999"})
+    assert response.status_code == 200
+    assert "There is no page “999” of these results" in text_of(response)
+
+
+def test_unknown_detail_is_404(client, record):
+    assert client.get("/elections/no-such-election/").status_code == 404
+    assert client.get("/excerpts/999999999/").status_code == 404
+    assert client.get("/no/such/page/").status_code == 404
+
+
+# Query counts --------------------------------------------------------------------------------------------
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        text_of(response)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def page_urls(record):
+    return [
+        reverse("observers:home"),
+        reverse("observers:excerpt_list"),
+        reverse("observers:excerpt_list") + "?q=finding&sort=relevance&topic=election-administration",
+        reverse("observers:excerpt_list") + "?organisation=osce&stance=critical&country=KZ",
+        reverse("observers:characterisation_list"),
+        reverse("observers:election_list"),
+        reverse("observers:organisation_list"),
+        reverse("observers:mission_list"),
+        reverse("observers:document_list"),
+        reverse("observers:excerpt_export", kwargs={"format": "csv"}),
+        reverse("observers:excerpt_export", kwargs={"format": "json"}) + "?country=KZ",
+        reverse("observers:excerpt_feed"),
+        record.election.get_absolute_url(),
+        record.odihr.get_absolute_url(),
+        record.odihr_mission.get_absolute_url(),
+        record.final_report.get_absolute_url(),
+        record.claim.get_absolute_url(),
+        record.headline.get_absolute_url(),
+        "/sitemap.xml",
+        reverse("observers:methodology"),
+    ]
+
+
+def test_query_counts_do_not_grow_with_rows(client, record):
+    """Every page runs a fixed number of queries: no per-row queries from templates."""
+    record.add_excerpts(3)
+    small = {url: count_queries(client, url) for url in page_urls(record)}
+    record.add_excerpts(40)
+    extra = Excerpt.objects.create(
+        mission=record.odihr_mission, document=record.op_ed, status=PUBLISHED, stance="positive", text="Another claim"
+    )
+    extra.primary_excerpts.add(record.headline, record.irregularities)
+    large = {url: count_queries(client, url) for url in page_urls(record)}
+    assert small == large
+
+
+def test_excerpt_list_query_budget(client, record):
+    # A list with F facets runs 3 + F queries (count, page, topics; one per facet), plus one for
+    # each database-backed choice list in the form (organisations, topics), plus two when filtering
+    # by organisation (the chosen organisation and its family).
+    assert count_queries(client, reverse("observers:excerpt_list")) == 3 + 5 + 2
+    assert count_queries(client, reverse("observers:excerpt_list") + "?organisation=osce") == 3 + 5 + 2 + 2
