@@ -1,5 +1,5 @@
 from django.conf.locale import LANG_INFO
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -52,6 +52,14 @@ class Publishable(TimeStamped):
     class Meta:
         abstract = True
 
+    # name: (label, statuses it starts from, status it ends in, needs the publish permission)
+    TRANSITIONS = {
+        "submit": ("Submit for review", ["draft"], "in_review", False),
+        "return_to_draft": ("Return to draft", ["in_review"], "draft", False),
+        "publish": ("Publish", ["draft", "in_review"], "published", True),
+        "unpublish": ("Unpublish", ["published"], "draft", True),
+    }
+
     def save(self, *args, **kwargs):
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
@@ -62,6 +70,45 @@ class Publishable(TimeStamped):
     @property
     def is_published(self):
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_public(self):
+        """Whether the public can see it; an excerpt also needs its document and mission published."""
+        return self.is_published
+
+    @classmethod
+    def publish_permission(cls):
+        return f"{cls._meta.app_label}.publish_{cls._meta.model_name}"
+
+    def available_transitions(self, user):
+        """The transitions this user may apply now: (name, label)."""
+        return [
+            (name, label)
+            for name, (label, sources, _, needs_publisher) in self.TRANSITIONS.items()
+            if self.status in sources and (not needs_publisher or user.has_perm(self.publish_permission()))
+        ]
+
+    def publish_problems(self):
+        """What stands in the way of publishing, in words for editors."""
+        return []
+
+    def transition(self, name, user):
+        """Apply a workflow transition for `user`, recorded in history; raises if not allowed."""
+        if name not in self.TRANSITIONS:
+            raise ValidationError(f"There is no step called “{name}”.")
+        label, sources, target, needs_publisher = self.TRANSITIONS[name]
+        if needs_publisher and not user.has_perm(self.publish_permission()):
+            raise PermissionDenied(f"Only publishers can {label.lower()}.")
+        if not user.has_perm(f"{self._meta.app_label}.change_{self._meta.model_name}"):
+            raise PermissionDenied(f"You cannot change this {self._meta.verbose_name}.")
+        if self.status not in sources:
+            raise ValidationError(f"“{label}” does not apply to a record that is {self.get_status_display().lower()}.")
+        if target == self.Status.PUBLISHED and self.publish_problems():
+            raise ValidationError(self.publish_problems())
+        self.status = target
+        self._change_reason = label
+        self._history_user = user
+        self.save()
 
 
 class Organisation(TimeStamped):
@@ -267,6 +314,7 @@ class Mission(Publishable):
 
     class Meta:
         ordering = ["-election__election_date", "organisation__name"]
+        permissions = [("publish_mission", "Can publish and unpublish missions")]
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "election", "mission_type"],
@@ -301,6 +349,11 @@ class Mission(Publishable):
     def clean(self):
         if self.verdict_excerpt_id and self.pk and self.verdict_excerpt.mission_id != self.pk:
             raise ValidationError({"verdict_excerpt": "The verdict must be justified by an excerpt of this mission."})
+
+    def quality_warnings(self):
+        if not self.excerpts.published().exists():
+            return ["This mission has no published excerpt yet: its own words are missing from the record."]
+        return []
 
     @property
     def days_deployed(self):
@@ -373,6 +426,7 @@ class Document(Publishable):
 
     class Meta:
         ordering = ["-date", "title"]
+        permissions = [("publish_document", "Can publish and unpublish documents")]
         constraints = [
             models.UniqueConstraint(
                 fields=["url"],
@@ -387,6 +441,11 @@ class Document(Publishable):
 
     def get_absolute_url(self):
         return reverse("observers:document_detail", kwargs={"pk": self.pk})
+
+    def quality_warnings(self):
+        if not self.url:
+            return ["This document has no URL: readers cannot check the source."]
+        return []
 
 
 class ExcerptQuerySet(PublishableQuerySet):
@@ -474,6 +533,7 @@ class Excerpt(Publishable):
 
     class Meta:
         ordering = ["-document__date", "-pk"]
+        permissions = [("publish_excerpt", "Can publish and unpublish excerpts")]
         constraints = [
             models.CheckConstraint(
                 name="excerpt_translation_needs_status",
@@ -488,8 +548,6 @@ class Excerpt(Publishable):
 
     def save(self, *args, **kwargs):
         self.is_characterisation = self.compute_is_characterisation()
-        if self.is_characterisation and not self.fidelity:
-            self.fidelity = self.Fidelity.NOT_CHECKED
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -498,6 +556,30 @@ class Excerpt(Publishable):
     def clean(self):
         if self.fidelity and self.document_id and self.mission_id and not self.compute_is_characterisation():
             raise ValidationError({"fidelity": "Only a characterisation (a third party's text) has a fidelity rating."})
+
+    @property
+    def is_public(self):
+        return self.is_published and self.document.is_published and self.mission.is_published
+
+    def quality_warnings(self):
+        warnings = []
+        if Excerpt.objects.filter(document_id=self.document_id, text=self.text).exclude(pk=self.pk).exists():
+            warnings.append("Another excerpt of the same document has the same text: this is likely a duplicate.")
+        if self.is_characterisation and not self.primary_excerpts.exists():
+            warnings.append(
+                "This characterisation is linked to no primary excerpt: link the passages it claims to report."
+            )
+        return warnings
+
+    def publish_problems(self):
+        problems = []
+        if self.is_characterisation:
+            if not self.fidelity:
+                problems.append("Rate the characterisation's fidelity before publishing it.")
+            unpublished = [str(p) for p in self.primary_excerpts.all() if not p.is_published]
+            if unpublished:
+                problems.append("Publish the primary excerpts it reports first: " + "; ".join(unpublished) + ".")
+        return problems
 
     def compute_is_characterisation(self):
         if not (self.document_id and self.mission_id):

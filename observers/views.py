@@ -351,6 +351,20 @@ def with_characterisation_context(excerpts):
     return excerpts
 
 
+class PreviewMixin:
+    """Staff see drafts at their public address, under a preview banner; the public gets a 404."""
+
+    def get_queryset(self):
+        if self.request.user.is_staff:
+            return self.preview_queryset()
+        return super().get_queryset()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["preview"] = not self.object.is_public
+        return context
+
+
 class ElectionDetailView(DetailView):
     queryset = Election.objects.all()
 
@@ -428,8 +442,11 @@ class OrganisationDetailView(DetailView):
         return context
 
 
-class MissionDetailView(DetailView):
+class MissionDetailView(PreviewMixin, DetailView):
     queryset = Mission.objects.published().select_related("organisation", "election").prefetch_related("joint_partners")
+
+    def preview_queryset(self):
+        return Mission.objects.select_related("organisation", "election").prefetch_related("joint_partners")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -460,8 +477,11 @@ class MissionDetailView(DetailView):
         return context
 
 
-class DocumentDetailView(DetailView):
+class DocumentDetailView(PreviewMixin, DetailView):
     queryset = Document.objects.published().select_related("publisher", "election")
+
+    def preview_queryset(self):
+        return Document.objects.select_related("publisher", "election")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -475,12 +495,17 @@ class DocumentDetailView(DetailView):
         return context
 
 
-class ExcerptDetailView(DetailView):
+class ExcerptDetailView(PreviewMixin, DetailView):
     queryset = published_excerpts().prefetch_related(
         "topics",
         Prefetch("primary_excerpts", queryset=published_excerpts()),
         Prefetch("characterisations", queryset=published_excerpts()),
     )
+
+    def preview_queryset(self):
+        return Excerpt.objects.select_related(
+            "document__publisher", "mission__organisation", "mission__election"
+        ).prefetch_related(*self.queryset._prefetch_related_lookups)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
