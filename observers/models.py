@@ -169,10 +169,11 @@ class Organisation(TimeStamped):
     def clean(self):
         if self.endorsed_declaration_on and not self.endorsed_declaration:
             raise ValidationError({"endorsed_declaration_on": "A date of endorsement needs “endorsed” to be ticked."})
-        ancestor = self.parent
-        while ancestor is not None:
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
             if ancestor.pk == self.pk:
                 raise ValidationError({"parent": "An organisation cannot belong to itself."})
+            seen.add(ancestor.pk)
             ancestor = ancestor.parent
 
     @property
@@ -589,7 +590,9 @@ class Excerpt(Publishable):
     @classmethod
     def refresh_characterisation_flags(cls, excerpts):
         """Recompute the flag after a mission's partners or a document's publisher changed."""
-        for excerpt in excerpts.select_related("document", "mission"):
+        for excerpt in excerpts.select_related("document", "mission").prefetch_related("mission__joint_partners"):
             flag = excerpt.compute_is_characterisation()
             if flag != excerpt.is_characterisation:
-                cls.objects.filter(pk=excerpt.pk).update(is_characterisation=flag)
+                # A passage that became the mission's own words has no fidelity to rate.
+                changes = {"is_characterisation": flag} if flag else {"is_characterisation": flag, "fidelity": ""}
+                cls.objects.filter(pk=excerpt.pk).update(**changes)

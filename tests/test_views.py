@@ -120,7 +120,9 @@ class Record:
             stance="critical",
             is_headline=True,
             page="1",
-            text="Kazakhstan still has a considerable way to go in meeting its OSCE commitments for democratic elections",
+            text=(
+                "Kazakhstan still has a considerable way to go in meeting its OSCE commitments for democratic elections"
+            ),
         )
         self.headline.topics.add(Topic.objects.get(slug="legal-framework"))
         self.irregularities = Excerpt.objects.create(
@@ -294,7 +296,7 @@ def test_citation_carries_document_and_locator(client, record):
 def test_methodology_defines_every_coded_value(client, record):
     page = text_of(client.get(reverse("observers:methodology")))
     for choices, definitions in DEFINITIONS.items():
-        for value, label in choices.choices:
+        for value in choices.values:
             assert definitions.get(value), f"{choices.__qualname__}.{value} has no definition"
             assert f"<code>{value}</code>" in page
     assert "<code>fidelity_note</code>" in page and "<code>document_url</code>" in page

@@ -1,0 +1,352 @@
+import re
+import warnings
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+from django.contrib import admin
+from django.core.paginator import UnorderedObjectListWarning
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from observers.models import Document, Election, Excerpt, Mission, Organisation, Topic
+
+pytestmark = pytest.mark.django_db
+
+PROTECTED_TEXT = "would require deleting the following protected related objects"
+
+
+def admin_url(model, view, *args):
+    return reverse(f"admin:observers_{model._meta.model_name}_{view}", args=args)
+
+
+# How each model's admin pages grow: grow(record, n) adds n rows to the changelist and, where the
+# change page lists children or related records (inlines, autocomplete selections), n to those too.
+
+
+def make_record(model, f):
+    if model is Organisation:
+        return f.organisation()
+    if model is Topic:
+        return f.topic()
+    if model is Election:
+        return f.election()
+    if model is Mission:
+        return f.mission()
+    if model is Document:
+        return f.document()
+    return f.excerpt(document=f.document())
+
+
+def grow(record, n, f):
+    model = type(record)
+    for _ in range(n):
+        if model is Organisation:
+            f.mission(organisation=f.organisation(parent=record))
+        elif model is Topic:
+            f.excerpt().topics.add(record, f.topic())
+        elif model is Election:
+            f.mission(election=record)
+            f.election()
+        elif model is Mission:
+            record.joint_partners.add(f.organisation())
+            f.mission()
+        elif model is Document:
+            excerpt = f.excerpt(document=record)
+            record.missions.add(excerpt.mission)
+            f.document()
+        elif model is Excerpt:
+            primary = f.excerpt(mission=record.mission)
+            record.primary_excerpts.add(primary)
+            record.topics.add(f.topic())
+
+
+@pytest.fixture
+def f(organisation_factory, topic_factory, election_factory, mission_factory, document_factory, excerpt_factory):
+    """All the factories under short names: f.mission(), f.excerpt(document=f.document()) …"""
+    return SimpleNamespace(
+        organisation=organisation_factory,
+        topic=topic_factory,
+        election=election_factory,
+        mission=mission_factory,
+        document=document_factory,
+        excerpt=excerpt_factory,
+    )
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return [query["sql"] for query in context.captured_queries]
+
+
+def assert_same_queries(client, url, grow_by):
+    """The page runs as many queries with 50 rows as with 5: no query per row."""
+    client.get(url)  # fills per-process caches (content types, …) that the first request builds
+    few = queries_for(client, url)
+    grow_by(45)
+    many = queries_for(client, url)
+    shapes = Counter(re.sub(r"\b\d+\b", "N", sql) for sql in many)
+    repeated = [f"{times} × {shape}" for shape, times in shapes.items() if times > 1]
+    assert len(many) == len(few), f"{len(few)} queries with 5 rows, {len(many)} with 50; repeated: {repeated}"
+    return len(few)
+
+
+MODELS = [Organisation, Topic, Election, Mission, Document, Excerpt]
+
+
+def test_every_registered_admin_is_covered():
+    assert {model for model in admin.site._registry if model._meta.app_label == "observers"} == set(MODELS)
+
+
+@pytest.mark.parametrize("view", ["changelist", "add", "change"])
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
+def test_admin_page_renders_with_a_fixed_number_of_queries(superuser_client, f, model, view):
+    record = make_record(model, f)
+    grow(record, 5, f)
+    url = admin_url(model, view, record.pk) if view == "change" else admin_url(model, view)
+    assert_same_queries(superuser_client, url, lambda n: grow(record, n, f))
+
+
+def autocomplete_fields():
+    """(model, field) for every autocomplete field in the observers admin, its inlines included."""
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label != "observers":
+            continue
+        for name in model_admin.autocomplete_fields:
+            yield pytest.param(model, name, id=f"{model.__name__}.{name}")
+        for inline in model_admin.inlines:
+            for name in inline.autocomplete_fields:
+                yield pytest.param(inline.model, name, id=f"{model.__name__}-inline-{inline.model.__name__}.{name}")
+
+
+@pytest.mark.parametrize(("model", "field_name"), list(autocomplete_fields()))
+def test_autocomplete_runs_a_fixed_number_of_queries(superuser_client, f, model, field_name):
+    remote = model._meta.get_field(field_name).related_model
+    query = f"?app_label=observers&model_name={model._meta.model_name}&field_name={field_name}&term="
+    url = reverse("admin:autocomplete") + query
+
+    def add(n):
+        for _ in range(n):
+            make_record(remote, f)
+
+    add(5)
+    with warnings.catch_warnings():
+        # Unordered results would page inconsistently as editors scroll the list.
+        warnings.simplefilter("error", UnorderedObjectListWarning)
+        assert_same_queries(superuser_client, url, add)
+    assert superuser_client.get(url).json()["results"]
+
+
+def test_autocomplete_lists_organisations_by_name(superuser_client, f):
+    for name in ["Zeta Watch", "Alpha Monitors", "Mu Observers"]:
+        f.organisation(name=name)
+    query = "?app_label=observers&model_name=mission&field_name=organisation&term="
+    results = superuser_client.get(reverse("admin:autocomplete") + query).json()["results"]
+    names = [Organisation.objects.get(pk=result["id"]).name for result in results]
+    assert names == sorted(names)
+    assert {"Zeta Watch", "Alpha Monitors", "Mu Observers"} <= set(names)
+
+
+def test_the_changelists_show_the_rows(superuser_client, f):
+    for model in MODELS:
+        record = make_record(model, f)
+        response = superuser_client.get(admin_url(model, "changelist"))
+        assert response.status_code == 200
+        assert admin_url(model, "change", record.pk) in response.content.decode()
+
+
+def search_and_filter_cases(f):
+    """(model, query string, a record it must list, a record it must not list) for each admin."""
+    wanted = f.organisation(name="Parliamentary Assembly of Somewhere", acronym="PAS", endorsed_declaration=True)
+    other = f.organisation(name="Unrelated Group", kind=Organisation.Kind.NEWS)
+    yield Organisation, "?q=somewhere", wanted, other
+    yield Organisation, "?endorsed_declaration__exact=1", wanted, other
+    yield Organisation, f"?kind__exact={Organisation.Kind.NEWS}", other, wanted
+
+    wanted, other = f.topic(name="Zebra crossings"), f.topic(name="Yak herding")
+    yield Topic, "?q=zebra", wanted, other
+
+    wanted = f.election(chamber="Mazhilis", kind=Election.Kind.PARLIAMENTARY, is_early=True)
+    other = f.election(chamber="Senate", kind=Election.Kind.PRESIDENTIAL)
+    yield Election, "?q=mazhilis", wanted, other
+    yield Election, "?is_early__exact=1", wanted, other
+    yield Election, f"?kind__exact={Election.Kind.PRESIDENTIAL}", other, wanted
+
+    wanted = f.mission(head="Ambassador Quillfeather", status=Mission.Status.PUBLISHED)
+    other = f.mission(head="Someone Else", mission_type=Mission.Type.EXPERT_TEAM)
+    yield Mission, "?q=quillfeather", wanted, other
+    yield Mission, f"?status__exact={Mission.Status.PUBLISHED}", wanted, other
+    yield Mission, f"?mission_type__exact={Mission.Type.EXPERT_TEAM}", other, wanted
+
+    wanted = f.document(title="Final report on the Zanzibar vote", kind=Document.Kind.FINAL)
+    other = f.document(title="Press release of another body", kind=Document.Kind.PRESS_RELEASE)
+    yield Document, "?q=zanzibar", wanted, other
+    yield Document, f"?kind__exact={Document.Kind.FINAL}", wanted, other
+    yield Document, f"?publisher__id__exact={other.publisher_id}", other, wanted
+
+    wanted = f.excerpt(text="Voting was orderly but the count lacked transparency.", stance=Excerpt.Stance.MIXED)
+    other = f.excerpt(text="Fundamental freedoms were respected.", document=f.document())
+    topic = f.topic()
+    wanted.topics.add(topic)
+    yield Excerpt, "?q=transparency", wanted, other
+    yield Excerpt, f"?stance__exact={Excerpt.Stance.MIXED}", wanted, other
+    yield Excerpt, "?is_characterisation__exact=1", other, wanted
+    yield Excerpt, f"?topics__id__exact={topic.pk}", wanted, other
+
+
+def test_changelist_search_and_filters(superuser_client, f):
+    cases = list(search_and_filter_cases(f))
+    assert {case[0] for case in cases} == set(MODELS)
+    for model, query, listed, unlisted in cases:
+        response = superuser_client.get(admin_url(model, "changelist") + query)
+        assert response.status_code == 200, query
+        assert "errornote" not in response.content.decode(), query
+        assert response.context["cl"].result_count >= 1, query
+        results = set(response.context["cl"].result_list)
+        assert listed in results, f"{model.__name__}{query}"
+        assert unlisted not in results, f"{model.__name__}{query}"
+
+
+def test_changelist_search_and_filter_queries_do_not_grow(superuser_client, f):
+    url = admin_url(Excerpt, "changelist") + f"?q=well&stance__exact={Excerpt.Stance.POSITIVE}"
+
+    def add(n):
+        for _ in range(n):
+            f.excerpt(document=f.document())
+
+    add(5)
+    assert_same_queries(superuser_client, url, add)
+
+
+# Deleting a record that others depend on: Django's protected-objects page, and nothing deleted.
+
+
+@pytest.mark.parametrize(
+    "protected",
+    [
+        pytest.param(lambda f: f.mission().organisation, id="organisation-with-missions"),
+        pytest.param(lambda f: f.mission().election, id="election-with-missions"),
+        pytest.param(lambda f: f.excerpt().mission, id="mission-with-excerpts"),
+        pytest.param(lambda f: f.excerpt().document, id="document-with-excerpts"),
+    ],
+)
+def test_admin_refuses_to_delete_a_protected_record(superuser_client, f, protected):
+    record = protected(f)
+    model = type(record)
+    url = admin_url(model, "delete", record.pk)
+    counts = {m: m.objects.count() for m in MODELS}
+
+    response = superuser_client.get(url)
+    assert response.status_code == 200
+    assert PROTECTED_TEXT in response.content.decode()
+
+    response = superuser_client.post(url, {"post": "yes"})
+    assert response.status_code == 200
+    assert PROTECTED_TEXT in response.content.decode()
+    assert model.objects.filter(pk=record.pk).exists()
+    assert counts == {m: m.objects.count() for m in MODELS}
+
+
+def test_addresses_typed_without_a_scheme_get_https(superuser_client):
+    data = {"name": "Citizen Watch", "acronym": "CW", "slug": "cw", "kind": Organisation.Kind.CITIZEN_OBSERVERS}
+    response = superuser_client.post(admin_url(Organisation, "add"), data | {"website": "watch.example.org"})
+    assert response.status_code == 302
+    assert Organisation.objects.get(slug="cw").website == "https://watch.example.org"
+
+
+def test_admin_deletes_an_unprotected_record(superuser_client, f):
+    organisation = f.organisation()
+    response = superuser_client.post(admin_url(Organisation, "delete", organisation.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Organisation.objects.filter(pk=organisation.pk).exists()
+
+
+# History.
+
+
+def mission_form_data(mission, **changes):
+    data = {
+        "organisation": mission.organisation_id,
+        "election": mission.election_id,
+        "mission_type": mission.mission_type,
+        "joint_partners": [partner.pk for partner in mission.joint_partners.all()],
+        "head": mission.head,
+        "core_team": "",
+        "long_term_observers": "",
+        "short_term_observers": "",
+        "accredited_observers": "",
+        "deployed_from": "",
+        "deployed_to": "",
+        "verdict": mission.verdict,
+        "verdict_excerpt": mission.verdict_excerpt_id or "",
+        "notes": mission.notes,
+        "sources": mission.sources,
+        "status": mission.status,
+        "_save": "Save",
+    }
+    return data | changes
+
+
+def test_editing_a_mission_in_the_admin_records_who_did_it(superuser_client, superuser, f):
+    mission = f.mission()
+    before = mission.history.count()
+
+    data = mission_form_data(mission, head="Ambassador Quillfeather", core_team="12", deployed_from="2020-01-01")
+    response = superuser_client.post(admin_url(Mission, "change", mission.pk), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+    mission.refresh_from_db()
+    assert mission.head == "Ambassador Quillfeather"
+    assert mission.core_team == 12
+    assert mission.history.count() == before + 1
+    latest = mission.history.first()
+    assert latest.history_type == "~"
+    assert latest.history_user == superuser
+    assert latest.head == "Ambassador Quillfeather"
+
+    response = superuser_client.get(admin_url(Mission, "history", mission.pk))
+    assert response.status_code == 200
+    assert "Ambassador Quillfeather" in response.content.decode()
+    assert superuser.username in response.content.decode()
+
+
+def test_the_admin_form_refuses_a_deployment_that_ends_before_it_starts(superuser_client, f):
+    mission = f.mission()
+    data = mission_form_data(mission, deployed_from="2020-02-01", deployed_to="2020-01-01")
+    response = superuser_client.post(admin_url(Mission, "change", mission.pk), data)
+    assert response.status_code == 200
+    assert "The deployment ends before it starts." in response.content.decode()
+    mission.refresh_from_db()
+    assert mission.deployed_from is None
+
+
+def test_adding_a_joint_partner_in_the_admin_updates_characterisations(superuser_client, f):
+    excerpt = f.excerpt(document=f.document())
+    assert excerpt.is_characterisation
+    mission = excerpt.mission
+
+    data = mission_form_data(mission, joint_partners=[excerpt.document.publisher_id])
+    response = superuser_client.post(admin_url(Mission, "change", mission.pk), data)
+    assert response.status_code == 302
+
+    excerpt.refresh_from_db()
+    assert not excerpt.is_characterisation
+    assert list(mission.history.first().joint_partners.values_list("organisation", flat=True)) == [
+        excerpt.document.publisher_id
+    ]
+
+
+def test_history_pages_render(superuser_client, f):
+    for record in (f.organisation(), f.topic(), f.election(), f.mission(), f.document(), f.excerpt()):
+        response = superuser_client.get(admin_url(type(record), "history", record.pk))
+        assert response.status_code == 200
+
+
+def test_the_admin_needs_a_staff_login(client, f):
+    mission = f.mission()
+    response = client.get(admin_url(Mission, "change", mission.pk))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))

@@ -1,0 +1,50 @@
+"""The production settings, imported in a fresh process with only the environment given here."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+
+BASE_DIR = settings.BASE_DIR
+
+
+def run(args, **environment):
+    # A clean environment: nothing leaks in from the test settings (which set a secret key).
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONDONTWRITEBYTECODE": "1"} | environment
+    return subprocess.run(  # noqa: S603 - runs this interpreter with fixed arguments
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_debug_off_without_a_secret_key_is_refused():
+    result = run(["-c", "import electionsite.settings"], DJANGO_DEBUG="false")
+    assert result.returncode != 0
+    assert "django.core.exceptions.ImproperlyConfigured: DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    result = run(["-c", "import electionsite.settings"])
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_debug_on_runs_without_a_secret_key():
+    code = "from electionsite import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)"
+    result = run(["-c", code], DJANGO_DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True ['127.0.0.1', 'localhost']"
+
+
+def test_deploy_check_passes_with_production_settings(tmp_path):
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_SETTINGS_MODULE="electionsite.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="observers.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
