@@ -6,4 +6,8 @@ class ObserversConfig(AppConfig):
     verbose_name = "Observation record"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from django.db.models.signals import post_migrate
+
+        from . import search, signals  # noqa: F401
+
+        post_migrate.connect(search.ensure_installed, sender=self)

@@ -93,13 +93,13 @@ def sort_filter(choices):
 
 class ExcerptFilter(RecordFilterSet):
     q = filters.CharFilter(label="Search", method="search", max_length=MAX_TEXT)
-    organisation = OrganisationFilter(label="Organisation", field_name="mission__organisation", include_children=True)
+    organisation = OrganisationFilter(label="Organisation", field_name="organisation", include_children=True)
     country = filters.ChoiceFilter(
-        label="Country", field_name="mission__election__country", choices=countries, empty_label="Any country"
+        label="Country", field_name="country", choices=countries, empty_label="Any country"
     )
     election = filters.ModelChoiceFilter(
         label="Election",
-        field_name="mission__election",
+        field_name="election",
         queryset=Election.objects.all(),
         to_field_name="slug",
         widget=forms.HiddenInput,
@@ -113,20 +113,20 @@ class ExcerptFilter(RecordFilterSet):
         label="Document", queryset=Document.objects.published(), widget=forms.HiddenInput
     )
     year_from = IntegerFilter(
-        label="From year", field_name="mission__election__election_date", lookup_expr="year__gte", **YEAR_BOUNDS
+        label="From year", field_name="election_date", lookup_expr="year__gte", **YEAR_BOUNDS
     )
     year_to = IntegerFilter(
-        label="To year", field_name="mission__election__election_date", lookup_expr="year__lte", **YEAR_BOUNDS
+        label="To year", field_name="election_date", lookup_expr="year__lte", **YEAR_BOUNDS
     )
     stance = filters.ChoiceFilter(choices=Excerpt.Stance, empty_label="Any stance")
     topic = filters.ModelChoiceFilter(
         label="Topic", field_name="topics", queryset=Topic.objects.all(), to_field_name="slug", empty_label="Any topic"
     )
     document_kind = filters.ChoiceFilter(
-        label="Document kind", field_name="document__kind", choices=Document.Kind, empty_label="Any kind"
+        label="Document kind", field_name="document_kind", choices=Document.Kind, empty_label="Any kind"
     )
     provenance = filters.ChoiceFilter(
-        label="Provenance", field_name="document__provenance", choices=Document.Provenance, empty_label="Any provenance"
+        label="Provenance", field_name="provenance", choices=Document.Provenance, empty_label="Any provenance"
     )
     language = filters.ChoiceFilter(choices=LANGUAGE_CHOICES, empty_label="Any language")
     source = filters.ChoiceFilter(
@@ -164,8 +164,8 @@ class ExcerptFilter(RecordFilterSet):
         if sort == "relevance" and search.terms(query):
             return search.with_rank(queryset, query).order_by("-rank", "-pk")
         if sort == "oldest":
-            return queryset.order_by("document__date", "pk")
-        return queryset.order_by("-document__date", "-pk")
+            return queryset.order_by("document_date", "pk")
+        return queryset.order_by("-document_date", "-pk")
 
     def describe(self, count):
         """A plain-words summary, e.g. “38 critical excerpts from ODIHR about Kazakhstan”."""
@@ -216,11 +216,11 @@ class CharacterisationFilter(RecordFilterSet):
     fidelity = filters.ChoiceFilter(choices=Excerpt.Fidelity, empty_label="Any fidelity")
     by = OrganisationFilter(label="Characterised by", field_name="document__publisher", empty_label="Anyone")
     about = OrganisationFilter(
-        label="Organisation characterised", field_name="mission__organisation", include_children=True
+        label="Organisation characterised", field_name="organisation", include_children=True
     )
     election = filters.ModelChoiceFilter(
         label="Election",
-        field_name="mission__election",
+        field_name="election",
         queryset=Election.objects.filter(missions__excerpts__is_characterisation=True).distinct(),
         to_field_name="slug",
         empty_label="Any election",

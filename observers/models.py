@@ -1,5 +1,6 @@
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -12,6 +13,11 @@ from simple_history.models import HistoricalRecords
 LANGUAGE_CHOICES = sorted(
     ((code, info["name"]) for code, info in LANG_INFO.items() if len(code) == 2 and "name" in info),
     key=lambda choice: choice[1],
+)
+
+# Public pages link these addresses: only the web's own schemes, never ftp:, javascript: or data:.
+web_address = URLValidator(
+    schemes=["http", "https"], message="Enter a web address that starts with https:// or http://."
 )
 
 
@@ -137,7 +143,7 @@ class Organisation(TimeStamped):
         help_text="The body this one belongs to, e.g. OSCE for ODIHR.",
     )
     country = CountryField(blank=True, help_text="For national bodies; empty for international ones.")
-    website = models.URLField(blank=True)
+    website = models.URLField(blank=True, validators=[web_address])
     endorsed_declaration = models.BooleanField(
         "endorsed the Declaration of Principles",
         default=False,
@@ -402,8 +408,12 @@ class Document(Publishable):
     author = models.CharField(max_length=200, blank=True, help_text="A named person, where the text has one.")
     date = models.DateField(null=True, blank=True, help_text="The date the text bears. Leave empty when not known.")
     language = models.CharField(max_length=2, choices=LANGUAGE_CHOICES, default="en")
-    url = models.URLField("URL", max_length=500, blank=True, help_text="Where the text can be read.")
-    archive_url = models.URLField("archive URL", max_length=500, blank=True, help_text="A stable archived copy.")
+    url = models.URLField(
+        "URL", max_length=500, blank=True, validators=[web_address], help_text="Where the text can be read."
+    )
+    archive_url = models.URLField(
+        "archive URL", max_length=500, blank=True, validators=[web_address], help_text="A stable archived copy."
+    )
     provenance = models.CharField(
         max_length=20,
         choices=Provenance,
@@ -452,11 +462,7 @@ class Document(Publishable):
 class ExcerptQuerySet(PublishableQuerySet):
     def published(self):
         """Published excerpts whose document and mission are published too."""
-        return self.filter(
-            status=Publishable.Status.PUBLISHED,
-            document__status=Publishable.Status.PUBLISHED,
-            mission__status=Publishable.Status.PUBLISHED,
-        )
+        return self.filter(public=True)
 
     def characterisations(self):
         return self.filter(is_characterisation=True)
@@ -529,12 +535,46 @@ class Excerpt(Publishable):
     )
     fidelity_note = models.TextField(blank=True, help_text="Shown publicly beside the fidelity rating.")
 
+    # Copies of what public lists filter and sort on, taken from the mission and the document and kept
+    # in sync (save() and sync_copies()): a million-row join on every list page is what they spare.
+    public = models.BooleanField(
+        default=False, editable=False, help_text="Published, with its document and mission published too."
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, editable=False, related_name="+"
+    )
+    election = models.ForeignKey(Election, on_delete=models.PROTECT, null=True, editable=False, related_name="+")
+    country = models.CharField(max_length=2, blank=True, editable=False)
+    election_date = models.DateField(null=True, editable=False)
+    document_date = models.DateField(null=True, editable=False)
+    document_kind = models.CharField(max_length=20, blank=True, editable=False)
+    provenance = models.CharField(max_length=20, blank=True, editable=False)
+
     objects = ExcerptQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[topics, primary_excerpts])
 
     class Meta:
-        ordering = ["-document__date", "-pk"]
+        ordering = ["-document_date", "-pk"]
         permissions = [("publish_excerpt", "Can publish and unpublish excerpts")]
+        # Each index serves an ordering or a filter of the public pages, with `public` first since
+        # every public query starts from published().
+        indexes = [
+            models.Index(fields=["public", "-document_date", "-id"], name="excerpt_public_by_date"),
+            models.Index(fields=["public", "-published_at", "-id"], name="excerpt_public_by_published"),
+            models.Index(
+                fields=["public", "organisation", "-document_date", "-id"], name="excerpt_public_organisation"
+            ),
+            models.Index(fields=["public", "country", "-document_date", "-id"], name="excerpt_public_country"),
+            models.Index(fields=["public", "stance", "-document_date", "-id"], name="excerpt_public_stance"),
+            models.Index(fields=["public", "election", "-document_date", "-id"], name="excerpt_public_election"),
+            models.Index(fields=["public", "document_kind", "-document_date", "-id"], name="excerpt_public_kind"),
+            models.Index(fields=["public", "organisation", "stance"], name="excerpt_public_org_stance"),
+            models.Index(fields=["public", "organisation", "country"], name="excerpt_public_org_country"),
+            models.Index(fields=["public", "organisation", "document_kind"], name="excerpt_public_org_kind"),
+            models.Index(
+                fields=["public", "is_characterisation", "-document_date", "-id"], name="excerpt_public_source"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="excerpt_translation_needs_status",
@@ -549,6 +589,7 @@ class Excerpt(Publishable):
 
     def save(self, *args, **kwargs):
         self.is_characterisation = self.compute_is_characterisation()
+        self.copy_from_parents()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -581,6 +622,43 @@ class Excerpt(Publishable):
             if unpublished:
                 problems.append("Publish the primary excerpts it reports first: " + "; ".join(unpublished) + ".")
         return problems
+
+    def copy_from_parents(self):
+        mission, document = self.mission, self.document
+        election = mission.election
+        self.organisation_id = mission.organisation_id
+        self.election_id = election.pk
+        self.country = election.country.code
+        self.election_date = election.election_date
+        self.document_date = document.date
+        self.document_kind = document.kind
+        self.provenance = document.provenance
+        self.public = self.is_published and mission.is_published and document.is_published
+
+    @classmethod
+    def sync_copies(cls, excerpts):
+        """Refresh the copied fields of `excerpts` (a queryset) in one UPDATE, after a parent changed."""
+        published = Publishable.Status.PUBLISHED
+        mission = Mission.objects.filter(pk=models.OuterRef("mission_id"))
+        document = Document.objects.filter(pk=models.OuterRef("document_id"))
+        excerpts.update(
+            organisation_id=models.Subquery(mission.values("organisation_id")[:1]),
+            election_id=models.Subquery(mission.values("election_id")[:1]),
+            country=models.Subquery(mission.values("election__country")[:1]),
+            election_date=models.Subquery(mission.values("election__election_date")[:1]),
+            document_date=models.Subquery(document.values("date")[:1]),
+            document_kind=models.Subquery(document.values("kind")[:1]),
+            provenance=models.Subquery(document.values("provenance")[:1]),
+            public=models.Case(
+                models.When(
+                    Q(status=published)
+                    & models.Exists(mission.filter(status=published))
+                    & models.Exists(document.filter(status=published)),
+                    then=models.Value(True),
+                ),
+                default=models.Value(False),
+            ),
+        )
 
     def compute_is_characterisation(self):
         if not (self.document_id and self.mission_id):

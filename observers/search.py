@@ -7,6 +7,7 @@ punctuation cannot change the meaning of the query or break it.
 """
 
 import re
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import BooleanField, FloatField
@@ -98,6 +99,44 @@ def with_rank(queryset, query):
             FloatField(),
         )
     return queryset.annotate(rank=rank)
+
+
+@contextmanager
+def paused(cursor):
+    """Bulk loading: stop keeping the index row by row, and rebuild it once at the end."""
+    vendor = connection.vendor
+    teardown = {"sqlite": SQLITE_FTS_TEARDOWN, "postgresql": PG_FTS_TEARDOWN}.get(vendor, [])
+    setup = {"sqlite": SQLITE_FTS_SETUP, "postgresql": PG_FTS_SETUP}.get(vendor, [])
+    for statement in teardown:
+        cursor.execute(statement)
+    try:
+        yield
+    finally:
+        for statement in setup:
+            cursor.execute(statement)
+
+
+def ensure_installed(using="default", **kwargs):
+    """Reinstall the index if a migration dropped it: on SQLite, rebuilding a table drops its triggers."""
+    from django.db import connections
+
+    target = connections[using]
+    with target.cursor() as cursor:
+        if target.vendor == "sqlite":
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'observers_excerpt_fts_%%'"
+            )
+            missing = cursor.fetchone()[0] < 3
+            statements = SQLITE_FTS_SETUP
+        elif target.vendor == "postgresql":
+            cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'observers_excerpt_search'")
+            missing = cursor.fetchone()[0] == 0
+            statements = PG_FTS_SETUP
+        else:
+            return
+        if missing:
+            for statement in statements:
+                cursor.execute(statement)
 
 
 def install(schema_editor):

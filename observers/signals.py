@@ -1,7 +1,7 @@
 from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 
-from .models import Document, Excerpt, Mission
+from .models import Document, Election, Excerpt, Mission
 
 
 @receiver(m2m_changed, sender=Mission.joint_partners.through)
@@ -19,12 +19,20 @@ def mission_partners_changed(sender, instance, action, reverse, **kwargs):
 
 
 @receiver(post_save, sender=Document)
-def document_saved(sender, instance, created, **kwargs):
-    if not created:
+def document_saved(sender, instance, created, raw=False, **kwargs):
+    if not created and not raw:
         Excerpt.refresh_characterisation_flags(Excerpt.objects.filter(document=instance))
+        Excerpt.sync_copies(Excerpt.objects.filter(document=instance))
 
 
 @receiver(post_save, sender=Mission)
-def mission_saved(sender, instance, created, **kwargs):
-    if not created:
+def mission_saved(sender, instance, created, raw=False, **kwargs):
+    if not created and not raw:
         Excerpt.refresh_characterisation_flags(Excerpt.objects.filter(mission=instance))
+        Excerpt.sync_copies(Excerpt.objects.filter(mission=instance))
+
+
+@receiver(post_save, sender=Election)
+def election_saved(sender, instance, created, raw=False, **kwargs):
+    if not created and not raw:
+        Excerpt.sync_copies(Excerpt.objects.filter(mission__election=instance))

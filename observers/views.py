@@ -154,11 +154,11 @@ class ExcerptListView(RecordListView):
     filterset_class = filters.ExcerptFilter
     template_name = "observers/excerpt_filter.html"
     facets = [
-        ("organisation", "mission__organisation__slug", "mission__organisation__name"),
-        ("country", "mission__election__country", None),
+        ("organisation", "organisation__slug", "organisation__name"),
+        ("country", "country", None),
         ("stance", "stance", None),
         ("topic", "topics__slug", "topics__name"),
-        ("document_kind", "document__kind", None),
+        ("document_kind", "document_kind", None),
     ]
     export_columns = excerpt_columns()
     export_name = "excerpt"
@@ -173,7 +173,7 @@ class CharacterisationListView(RecordListView):
     facets = [
         ("fidelity", "fidelity", None),
         ("by", "document__publisher__slug", "document__publisher__name"),
-        ("about", "mission__organisation__slug", "mission__organisation__name"),
+        ("about", "organisation__slug", "organisation__name"),
     ]
     export_columns = excerpt_columns() + [
         Column(
@@ -373,9 +373,9 @@ class ElectionDetailView(DetailView):
         election = self.object
         excerpts = list(
             published_excerpts()
-            .filter(mission__election=election)
+            .filter(election=election)
             .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
-            .order_by("document__date", "page", "pk")
+            .order_by("document_date", "page", "pk")
         )
         with_characterisation_context(excerpts)
         published_ids = {excerpt.pk for excerpt in excerpts}
@@ -436,7 +436,7 @@ class OrganisationDetailView(DetailView):
             children=organisation.children.all(),
             characterised=Excerpt.objects.published()
             .characterisations()
-            .filter(mission__organisation=organisation)
+            .filter(organisation=organisation)
             .count(),
         )
         return context
@@ -455,7 +455,7 @@ class MissionDetailView(PreviewMixin, DetailView):
             published_excerpts()
             .filter(mission=mission)
             .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
-            .order_by("document__date", "page", "pk")
+            .order_by("document_date", "page", "pk")
         )
         with_characterisation_context(excerpts)
         by_document = defaultdict(list)

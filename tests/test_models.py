@@ -298,23 +298,52 @@ def test_a_characterisation_that_becomes_primary_stays_valid(excerpt_factory, do
 
 
 def test_published_excerpts_need_a_published_document_and_mission(excerpt_factory, mission_factory):
+    def set_status(record, status):
+        record.status = status
+        record.save()
+
     def published_excerpt(**fields):
         excerpt = excerpt_factory(status=PUBLISHED, **fields)
-        Document.objects.filter(pk=excerpt.document_id).update(status=PUBLISHED)
-        Mission.objects.filter(pk=excerpt.mission_id).update(status=PUBLISHED)
+        set_status(excerpt.document, PUBLISHED)
+        set_status(excerpt.mission, PUBLISHED)
         return excerpt
 
     visible = published_excerpt()
     own_draft = published_excerpt()
-    Excerpt.objects.filter(pk=own_draft.pk).update(status=Excerpt.Status.IN_REVIEW)
+    set_status(Excerpt.objects.get(pk=own_draft.pk), Excerpt.Status.IN_REVIEW)
     draft_document = published_excerpt()
-    Document.objects.filter(pk=draft_document.document_id).update(status=Document.Status.DRAFT)
+    set_status(draft_document.document, Document.Status.DRAFT)
     draft_mission = published_excerpt()
-    Mission.objects.filter(pk=draft_mission.mission_id).update(status=Mission.Status.IN_REVIEW)
+    set_status(draft_mission.mission, Mission.Status.IN_REVIEW)
 
     assert list(Excerpt.objects.published()) == [visible]
     assert Mission.objects.published().count() == 3
     assert Document.objects.published().count() == 3
+
+
+def test_copies_follow_the_parents(excerpt_factory, election_factory, organisation_factory):
+    """The fields copied onto an excerpt for fast lists follow its mission, election and document."""
+    excerpt = excerpt_factory(status=PUBLISHED)
+    mission, document = excerpt.mission, excerpt.document
+    mission.status = document.status = PUBLISHED
+    mission.save()
+    document.save()
+    excerpt.refresh_from_db()
+    assert excerpt.public and excerpt.organisation_id == mission.organisation_id
+    mission.election.country = "AZ"
+    mission.election.save()
+    document.kind, document.provenance = Document.Kind.FINAL, Document.Provenance.MIRROR
+    document.save()
+    mission.organisation = organisation_factory()
+    mission.save()
+    excerpt.refresh_from_db()
+    assert (excerpt.country, excerpt.document_kind, excerpt.provenance) == ("AZ", "final", "mirror")
+    assert excerpt.organisation_id == mission.organisation_id and excerpt.election_id == mission.election_id
+    assert excerpt.document_date == document.date and excerpt.election_date == mission.election.election_date
+    mission.status = Mission.Status.DRAFT
+    mission.save()
+    excerpt.refresh_from_db()
+    assert not excerpt.public
 
 
 def test_published_at_is_set_on_publishing_and_cleared_on_unpublishing(mission_factory):
