@@ -1,0 +1,84 @@
+"""A Redis cache that degrades to no cache while Redis is unreachable.
+
+The site never needs the cache to answer: when Redis is down, every read is a miss and every write is
+dropped, a warning is logged once, and Redis is left alone for a few seconds before the next try, so
+that a dead server does not cost every request a connection attempt.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError)
+RETRY_AFTER = 5.0  # seconds without trying Redis after a failure
+
+
+class ResilientRedisCache(RedisCache):
+    def __init__(self, server, params):
+        params = {**params}
+        # Fail fast: a cache that makes pages wait is worse than no cache.
+        params["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1, **params.get("OPTIONS", {})}
+        super().__init__(server, params)
+        self._down_since = None
+        self._retry_at = 0.0
+
+    def _call(self, method, fallback, *args, **kwargs):
+        if self._down_since is not None and time.monotonic() < self._retry_at:
+            return fallback()
+        try:
+            result = getattr(super(), method)(*args, **kwargs)
+        except UNAVAILABLE as error:
+            if self._down_since is None:
+                self._down_since = time.monotonic()
+                logger.warning("Cache unavailable, serving without it: %s", error)
+            self._retry_at = time.monotonic() + RETRY_AFTER
+            return fallback()
+        if self._down_since is not None:
+            logger.warning("Cache available again after %.0f s", time.monotonic() - self._down_since)
+            self._down_since = None
+        return result
+
+    @property
+    def available(self):
+        return self._down_since is None
+
+    def add(self, *args, **kwargs):
+        return self._call("add", lambda: False, *args, **kwargs)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", lambda: default, key, default, version)
+
+    def set(self, *args, **kwargs):
+        return self._call("set", lambda: None, *args, **kwargs)
+
+    def touch(self, *args, **kwargs):
+        return self._call("touch", lambda: False, *args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        return self._call("delete", lambda: False, *args, **kwargs)
+
+    def get_many(self, *args, **kwargs):
+        return self._call("get_many", dict, *args, **kwargs)
+
+    def has_key(self, *args, **kwargs):
+        return self._call("has_key", lambda: False, *args, **kwargs)
+
+    def incr(self, key, delta=1, version=None):
+        def missing():
+            raise ValueError(f"Key '{key}' not found (the cache is unavailable).")
+
+        return self._call("incr", missing, key, delta, version)
+
+    def set_many(self, data, *args, **kwargs):
+        return self._call("set_many", lambda: list(data), data, *args, **kwargs)
+
+    def delete_many(self, *args, **kwargs):
+        return self._call("delete_many", lambda: None, *args, **kwargs)
+
+    def clear(self):
+        return self._call("clear", lambda: False)
