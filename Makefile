@@ -7,7 +7,7 @@ PORT ?= 8000
 # A local, developer-only server: debug on, SQLite unless DATABASE_URL says otherwise.
 RUN_ENV := DJANGO_DEBUG=true
 
-.PHONY: install run test lint collectstatic clean
+.PHONY: install run test lint security screenshots collectstatic clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -33,10 +33,18 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+# Static security analysis: medium and high findings fail the build.
+security: install
+	$(VENV)/bin/bandit --quiet -ll -r electionsite observers
+
+test: lint security
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+
+# The README's screenshots (docs/screenshots/): a temporary demo database, its own server, the system Chromium.
+screenshots: install
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

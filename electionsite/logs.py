@@ -5,7 +5,7 @@ import json
 import logging
 
 # gunicorn's access log passes its atoms as the record's arguments: the ones worth a field of their own.
-ACCESS_FIELDS = {"h": "remote", "m": "method", "U": "path", "q": "query", "s": "status", "B": "bytes", "D": "micros"}
+ACCESS_FIELDS = {"h": "remote", "m": "method", "U": "path", "q": "query", "s": "status", "B": "bytes", "M": "ms"}
 
 
 class JsonFormatter(logging.Formatter):

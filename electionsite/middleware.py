@@ -1,7 +1,10 @@
 """Request plumbing of the whole site: headers, the client's address, and a database outage."""
 
+import base64
+import hashlib
 import logging
 
+from csp.middleware import CSPMiddleware as BaseCSPMiddleware
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
@@ -25,6 +28,29 @@ PERMISSIONS_POLICY = ", ".join(
         "usb",
     )
 )
+
+
+def csp_hash(source):
+    digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+# Third-party admin templates still carry a few inline attributes (django-import-export's export page,
+# django-simple-history's history list): allowed in the admin only, each by the hash of its exact text.
+ADMIN_INLINE_ATTRIBUTES = {
+    "script-src": ["'unsafe-hashes'", csp_hash("onSelectToggleChange(event)")],
+    "style-src": ["'unsafe-hashes'", *map(csp_hash, ["padding: 0;", "font-weight: bold;", "border-top: 0"])],
+}
+
+
+class CSPMiddleware(BaseCSPMiddleware):
+    """django-csp's policy (settings.CONTENT_SECURITY_POLICY), widened in the admin by ADMIN_INLINE_ATTRIBUTES."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if request.path_info.startswith("/" + settings.ADMIN_URL) and parts.update is None:
+            parts.update = ADMIN_INLINE_ATTRIBUTES
+        return parts
 
 
 class PermissionsPolicyMiddleware:

@@ -3,6 +3,7 @@
 import csv
 import json
 
+from django.db import connections
 from django.http import StreamingHttpResponse
 
 CHUNK = 1000
@@ -56,6 +57,10 @@ def _plain(value):
 
 
 def response(queryset, columns, fmt, filename):
+    # Connect (or check the connection) here, in the view: a database that does not answer gets its error
+    # page rather than a download cut short after its headers.
+    with connections[queryset.db].cursor():
+        pass
     rows = queryset.iterator(chunk_size=CHUNK)
     if fmt == "csv":
         content, content_type = _csv_rows(rows, columns), "text/csv; charset=utf-8"

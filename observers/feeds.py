@@ -1,3 +1,5 @@
+import re
+
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -6,12 +8,30 @@ from .filters import ExcerptFilter
 from .views import published_excerpts
 
 FEED_LENGTH = 50
+# XML 1.0 cannot carry these: a vertical tab pasted into an excerpt or typed into a search would
+# otherwise make the whole feed fail.
+NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_safe(value):
+    if isinstance(value, str):
+        return NOT_IN_XML.sub("", value)
+    if isinstance(value, list | tuple):
+        return [xml_safe(item) for item in value]
+    return value
+
+
+class XMLSafeAtom1Feed(Atom1Feed):
+    def write(self, outfile, encoding):
+        self.feed = {name: xml_safe(value) for name, value in self.feed.items()}
+        self.items = [{name: xml_safe(value) for name, value in item.items()} for item in self.items]
+        super().write(outfile, encoding)
 
 
 class ExcerptFeed(Feed):
     """Newly published excerpts, with the same filters as the excerpts page."""
 
-    feed_type = Atom1Feed
+    feed_type = XMLSafeAtom1Feed
     description_template = "observers/_feed_item.html"
 
     def get_object(self, request):

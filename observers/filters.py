@@ -94,9 +94,7 @@ def sort_filter(choices):
 class ExcerptFilter(RecordFilterSet):
     q = filters.CharFilter(label="Search", method="search", max_length=MAX_TEXT)
     organisation = OrganisationFilter(label="Organisation", field_name="organisation", include_children=True)
-    country = filters.ChoiceFilter(
-        label="Country", field_name="country", choices=countries, empty_label="Any country"
-    )
+    country = filters.ChoiceFilter(label="Country", field_name="country", choices=countries, empty_label="Any country")
     election = filters.ModelChoiceFilter(
         label="Election",
         field_name="election",
@@ -112,12 +110,8 @@ class ExcerptFilter(RecordFilterSet):
     document = filters.ModelChoiceFilter(
         label="Document", queryset=Document.objects.published(), widget=forms.HiddenInput
     )
-    year_from = IntegerFilter(
-        label="From year", field_name="election_date", lookup_expr="year__gte", **YEAR_BOUNDS
-    )
-    year_to = IntegerFilter(
-        label="To year", field_name="election_date", lookup_expr="year__lte", **YEAR_BOUNDS
-    )
+    year_from = IntegerFilter(label="From year", field_name="election_date", lookup_expr="year__gte", **YEAR_BOUNDS)
+    year_to = IntegerFilter(label="To year", field_name="election_date", lookup_expr="year__lte", **YEAR_BOUNDS)
     stance = filters.ChoiceFilter(choices=Excerpt.Stance, empty_label="Any stance")
     topic = filters.ModelChoiceFilter(
         label="Topic", field_name="topics", queryset=Topic.objects.all(), to_field_name="slug", empty_label="Any topic"
@@ -215,9 +209,7 @@ class ExcerptFilter(RecordFilterSet):
 class CharacterisationFilter(RecordFilterSet):
     fidelity = filters.ChoiceFilter(choices=Excerpt.Fidelity, empty_label="Any fidelity")
     by = OrganisationFilter(label="Characterised by", field_name="document__publisher", empty_label="Anyone")
-    about = OrganisationFilter(
-        label="Organisation characterised", field_name="organisation", include_children=True
-    )
+    about = OrganisationFilter(label="Organisation characterised", field_name="organisation", include_children=True)
     election = filters.ModelChoiceFilter(
         label="Election",
         field_name="election",

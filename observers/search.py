@@ -71,7 +71,7 @@ def matching(queryset, query):
     if not words:
         return queryset.none()
     if connection.vendor == "postgresql":
-        condition = RawSQL(  # noqa: S611
+        condition = RawSQL(  # noqa: S611  # nosec B611
             f"{PG_VECTOR} @@ plainto_tsquery('simple'::regconfig, %s)", [" ".join(words)], BooleanField()
         )
     else:
@@ -87,7 +87,7 @@ def with_rank(queryset, query):
     """Annotate `rank`: higher is more relevant."""
     words = terms(query)
     if connection.vendor == "postgresql":
-        rank = RawSQL(  # noqa: S611
+        rank = RawSQL(  # noqa: S611  # nosec B611
             f"ts_rank({PG_VECTOR}, plainto_tsquery('simple'::regconfig, %s))", [" ".join(words)], FloatField()
         )
     else:

@@ -434,10 +434,7 @@ class OrganisationDetailView(DetailView):
             chart=chart,
             chart_height=len(chart) * 28,
             children=organisation.children.all(),
-            characterised=Excerpt.objects.published()
-            .characterisations()
-            .filter(organisation=organisation)
-            .count(),
+            characterised=Excerpt.objects.published().characterisations().filter(organisation=organisation).count(),
         )
         return context
 
