@@ -87,6 +87,14 @@ class RecordFilterSet(filters.FilterSet):
         ]
 
 
+COUNT_LIMIT = 10_000
+
+
+def how_many(count):
+    """A count for people: exact up to COUNT_LIMIT, “more than 10,000” beyond (counts stop there)."""
+    return f"more than {COUNT_LIMIT:,}" if count > COUNT_LIMIT else f"{count:,}"
+
+
 def sort_filter(choices):
     return filters.ChoiceFilter(label="Sort", choices=choices, method="sort_by", empty_label=None)
 
@@ -164,7 +172,7 @@ class ExcerptFilter(RecordFilterSet):
     def describe(self, count):
         """A plain-words summary, e.g. “38 critical excerpts from ODIHR about Kazakhstan”."""
         data = self.values
-        words = [f"{count:,}"]
+        words = [how_many(count)]
         if data.get("stance"):
             words.append(Excerpt.Stance(data["stance"]).label.lower())
         if data.get("headline"):
@@ -224,7 +232,7 @@ class CharacterisationFilter(RecordFilterSet):
 
     def describe(self, count):
         data = self.values
-        words = [f"{count:,}", "characterisation" if count == 1 else "characterisations"]
+        words = [how_many(count), "characterisation" if count == 1 else "characterisations"]
         if data.get("fidelity"):
             words.append(f"rated “{Excerpt.Fidelity(data['fidelity']).label.lower()}”")
         if data.get("by"):
@@ -254,7 +262,7 @@ class ElectionFilter(RecordFilterSet):
 
     def describe(self, count):
         data = self.values
-        words = [f"{count:,}"]
+        words = [how_many(count)]
         if data.get("kind"):
             words.append(Election.Kind(data["kind"]).label.lower())
         words.append("election" if count == 1 else "elections")
@@ -282,7 +290,7 @@ class OrganisationListFilter(RecordFilterSet):
 
     def describe(self, count):
         data = self.values
-        words = [f"{count:,}", "organisation" if count == 1 else "organisations"]
+        words = [how_many(count), "organisation" if count == 1 else "organisations"]
         if data.get("kind"):
             words.append(f"of the kind “{Organisation.Kind(data['kind']).label.lower()}”")
         if data.get("endorser") is True:
@@ -312,7 +320,7 @@ class MissionFilter(RecordFilterSet):
 
     def describe(self, count):
         data = self.values
-        words = [f"{count:,}", "mission" if count == 1 else "missions"]
+        words = [how_many(count), "mission" if count == 1 else "missions"]
         if data.get("mission_type"):
             words.append(f"of the type “{Mission.Type(data['mission_type']).label.lower()}”")
         if data.get("organisation"):
@@ -347,7 +355,7 @@ class DocumentFilter(RecordFilterSet):
 
     def describe(self, count):
         data = self.values
-        words = [f"{count:,}"]
+        words = [how_many(count)]
         words.append(Document.Kind(data["kind"]).label.lower() + "s" if data.get("kind") else "documents")
         if data.get("publisher"):
             words.append(f"published by {data['publisher'].short_name}")
@@ -367,6 +375,15 @@ class DocumentFilter(RecordFilterSet):
 def facet(queryset, field, label_field=None, limit=10):
     """(value, label, count) for the most frequent values of `field` in `queryset`."""
     label_field = label_field or field
+    if field.startswith("topics__"):
+        # Counted on the link table alone: joining it to every excerpt costs far more.
+        rows = (
+            Excerpt.topics.through.objects.filter(excerpt__in=queryset.order_by().values("pk"))
+            .values("topic__slug", "topic__name")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "topic__name")[:limit]
+        )
+        return [(row["topic__slug"], row["topic__name"], row["n"]) for row in rows]
     rows = (
         queryset.exclude(**{f"{field}__isnull": True})
         .order_by()

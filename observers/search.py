@@ -10,7 +10,7 @@ import re
 from contextlib import contextmanager
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField
+from django.db.models import FloatField
 from django.db.models.expressions import RawSQL
 
 MAX_QUERY_LENGTH = 200
@@ -70,17 +70,18 @@ def matching(queryset, query):
     words = terms(query)
     if not words:
         return queryset.none()
+    # A self-contained subquery on ids: it stays valid wherever Django nests the queryset (facets,
+    # counts), since it names no outer table.
     if connection.vendor == "postgresql":
-        condition = RawSQL(  # noqa: S611  # nosec B611
-            f"{PG_VECTOR} @@ plainto_tsquery('simple'::regconfig, %s)", [" ".join(words)], BooleanField()
+        matches = RawSQL(  # noqa: S611  # nosec B611
+            f"SELECT id FROM observers_excerpt WHERE {PG_VECTOR} @@ plainto_tsquery('simple'::regconfig, %s)",  # noqa: S608
+            [" ".join(words)],
         )
     else:
-        condition = RawSQL(
-            "observers_excerpt.id IN (SELECT rowid FROM observers_excerpt_fts WHERE observers_excerpt_fts MATCH %s)",
-            [_sqlite_match(words)],
-            BooleanField(),
+        matches = RawSQL(
+            "SELECT rowid FROM observers_excerpt_fts WHERE observers_excerpt_fts MATCH %s", [_sqlite_match(words)]
         )
-    return queryset.filter(condition)
+    return queryset.filter(pk__in=matches)
 
 
 def with_rank(queryset, query):

@@ -1,10 +1,12 @@
 import json
 from collections import Counter, defaultdict
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.generic import DetailView, TemplateView
 from django_countries import countries
 from django_filters.views import FilterView
@@ -40,10 +42,19 @@ def published_excerpts():
     )
 
 
+class BoundedPaginator(Paginator):
+    """Counts up to one more than COUNT_LIMIT: an exact count of a million rows is the slowest query."""
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: filters.COUNT_LIMIT + 1].count()
+
+
 class RecordListView(FilterView):
     """A Datasette-style list: a count with a plain-words summary, one GET form, facets, exports."""
 
     paginate_by = 25
+    paginator_class = BoundedPaginator
     strict = False
     facets = []  # (parameter, field, label field or None)
     export_columns = []
@@ -99,6 +110,7 @@ class RecordListView(FilterView):
         query = query_with(self.request)
         context.update(
             summary=filterset.describe(count),
+            count_words=filters.how_many(count),
             active_filters=[
                 {"label": label, "value": value, "remove_url": query_with(self.request, **{name: None})}
                 for name, label, value in filterset.active()

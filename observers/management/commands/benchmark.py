@@ -1,0 +1,295 @@
+"""Measure every public page type against the current database, and optionally a load on gunicorn.
+
+For each page: median and p95 server time over N runs (in-process, through the whole Django stack),
+the number of SQL queries, the time they took, and the floor (the same SQL run directly). Prints a
+table and writes JSON.
+"""
+
+import http.client
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from observers.models import Document, Election, Excerpt, Mission, Organisation
+
+COMMON_TERM = "election"
+RARE_TERM = "quokka"
+
+
+def run_mix(host, port, paths, seconds, concurrency):
+    """GET the paths round-robin from `concurrency` threads with keep-alive, for `seconds`; bounded."""
+    deadline = time.monotonic() + seconds
+    latencies, errors = [], []
+    lock = threading.Lock()
+
+    def worker(offset):
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        n = offset
+        while time.monotonic() < deadline:
+            path = paths[n % len(paths)]
+            n += 1
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                failed = response.status >= 400
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=30)
+                failed = True
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+                if failed:
+                    errors.append(path)
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(offset,)) for offset in range(concurrency)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {
+        "seconds": round(elapsed, 1),
+        "concurrency": concurrency,
+        "requests": len(latencies),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "errors": len(errors),
+    }
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def drain(response):
+    if response.streaming:
+        return sum(len(chunk) for chunk in response.streaming_content)
+    return len(response.content)
+
+
+class Command(BaseCommand):
+    help = "Measure the public pages (median, p95, queries, SQL time, floor) and, optionally, a load on gunicorn."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--runs", type=int, default=20, help="Runs per page (default 20).")
+        parser.add_argument("--json", default="bench/results/latest.json", help="Where to write the results.")
+        parser.add_argument("--only", default="", help="Measure only pages whose name contains this.")
+        parser.add_argument("--load", type=float, default=20, help="Seconds of load on gunicorn; 0 for none.")
+        parser.add_argument("--concurrency", type=int, default=16)
+        parser.add_argument("--workers", type=int, default=2)
+
+    def handle(self, *args, runs, only, load, concurrency, workers, **options):
+        pages = [page for page in self.pages() if only in page[0]]
+        excerpts = Excerpt.objects.count()
+        self.stdout.write(
+            f"{connection.vendor}, {excerpts:,} excerpts, {runs} runs per page, Python {platform.python_version()}"
+        )
+        header = f"{'page':<34} {'median':>8} {'p95':>8} {'queries':>7} {'SQL':>8} {'floor':>8} {'beyond':>8} {'KB':>7}"
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        results = []
+        client = Client(HTTP_HOST=(settings.ALLOWED_HOSTS or ["127.0.0.1"])[0].lstrip(".") or "127.0.0.1")
+        for name, url in pages:
+            result = self.measure(client, name, url, runs)
+            results.append(result)
+            self.stdout.write(
+                f"{name:<34} {result['median_ms']:>6.1f}ms {result['p95_ms']:>6.1f}ms {result['queries']:>7} "
+                f"{result['sql_ms']:>6.1f}ms {result['floor_ms']:>6.1f}ms {result['beyond_sql_ms']:>6.1f}ms "
+                f"{result['kilobytes']:>7.1f}"
+            )
+        report = {
+            "database": connection.vendor,
+            "excerpts": excerpts,
+            "runs": runs,
+            "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "pages": results,
+        }
+        if load:
+            report["load"] = self.load(pages, load, concurrency, workers)
+        path = Path(options["json"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2))
+        self.stdout.write(f"Wrote {path}")
+
+    def pages(self):
+        published = Excerpt.objects.published()
+        heavy = (
+            published.values("organisation")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+            .values_list("organisation", flat=True)
+        )[:1]
+        heavy = Organisation.objects.filter(pk__in=list(heavy)).first() or Organisation.objects.first()
+        heavy_country = (
+            published.filter(organisation=heavy).values("country").annotate(n=Count("pk")).order_by("-n").first()
+            or {"country": "KZ"}
+        )["country"]
+        # An organisation with about 10,000 excerpts, for the exports.
+        mid = (
+            published.values("organisation")
+            .annotate(n=Count("pk"))
+            .filter(n__lte=10_000)
+            .order_by("-n")
+            .values_list("organisation", flat=True)[:1]
+        )
+        mid = Organisation.objects.filter(pk__in=list(mid)).first() or heavy
+        election = Election.objects.filter(pk__in=published.values("election")[:1]).first()
+        mission = Mission.objects.published().filter(pk__in=published.values("mission")[:1]).first()
+        document = Document.objects.published().filter(pk__in=published.values("document")[:1]).first()
+        excerpt = published.primary().first()
+        characterisation = published.characterisations().first()
+        excerpts = reverse("observers:excerpt_list")
+        characterisations = reverse("observers:characterisation_list")
+        elections = reverse("observers:election_list")
+        missions = reverse("observers:mission_list")
+        documents = reverse("observers:document_list")
+        org, country = heavy.slug, heavy_country
+
+        def export(name, fmt="csv"):
+            return reverse(f"observers:{name}_export", kwargs={"format": fmt})
+
+        pages = [
+            ("home", reverse("observers:home")),
+            ("excerpts", excerpts),
+            ("excerpts 1 filter", f"{excerpts}?stance=critical"),
+            ("excerpts 3 filters (heaviest org)", f"{excerpts}?organisation={org}&stance=critical&country={country}"),
+            ("excerpts search rare", f"{excerpts}?q={RARE_TERM}"),
+            ("excerpts search common", f"{excerpts}?q={COMMON_TERM}"),
+            ("excerpts search by relevance", f"{excerpts}?q={COMMON_TERM}&sort=relevance"),
+            ("excerpts deep page", f"{excerpts}?page=400"),
+            ("characterisations", characterisations),
+            ("characterisations 1 filter", f"{characterisations}?fidelity=selective"),
+            ("elections", elections),
+            ("elections 1 filter", f"{elections}?country={country}"),
+            ("elections 3 filters", f"{elections}?country={country}&kind=parliamentary&organisation={org}"),
+            ("organisations", reverse("observers:organisation_list")),
+            ("organisations 1 filter", reverse("observers:organisation_list") + "?kind=intergovernmental"),
+            ("missions", missions),
+            ("missions 1 filter", f"{missions}?organisation={org}"),
+            ("missions 3 filters", f"{missions}?organisation={org}&verdict=critical&country={country}"),
+            ("documents", documents),
+            ("documents 1 filter", f"{documents}?kind=final"),
+            ("documents 3 filters", f"{documents}?kind=final&publisher={org}&provenance=mirror"),
+            ("election detail", election.get_absolute_url() if election else None),
+            ("organisation detail (heaviest)", heavy.get_absolute_url()),
+            ("mission detail", mission.get_absolute_url() if mission else None),
+            ("document detail", document.get_absolute_url() if document else None),
+            ("excerpt detail", excerpt.get_absolute_url() if excerpt else None),
+            ("characterisation detail", characterisation.get_absolute_url() if characterisation else None),
+            ("export excerpts csv (~10k rows)", f"{export('excerpt')}?organisation={mid.slug}"),
+            ("export excerpts json (~10k rows)", f"{export('excerpt', 'json')}?organisation={mid.slug}"),
+            ("export missions csv", f"{export('mission')}?organisation={mid.slug}"),
+            ("export documents csv", f"{export('document')}?publisher={mid.slug}"),
+            ("export elections csv", export("election")),
+            ("feed", reverse("observers:excerpt_feed")),
+            ("feed filtered", reverse("observers:excerpt_feed") + f"?stance=critical&country={country}"),
+            ("methodology", reverse("observers:methodology")),
+            ("sitemap", "/sitemap.xml"),
+        ]  # fmt: skip
+        return [(name, url) for name, url in pages if url]
+
+    def measure(self, client, name, url, runs):
+        timings, sql_times = [], []
+        size = 0
+        for _ in range(runs):
+            with CaptureQueriesContext(connection) as context:
+                started = time.perf_counter()
+                response = client.get(url)
+                size = drain(response)
+                timings.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: {url} answered {response.status_code}")
+            queries = context.captured_queries
+            sql_times.append(sum(float(query["time"]) for query in queries) * 1000)
+        floor = self.floor(queries)
+        median = statistics.median(timings)
+        return {
+            "page": name,
+            "url": url,
+            "median_ms": round(median, 2),
+            "p95_ms": round(percentile(timings, 0.95), 2),
+            "queries": len(queries),
+            "sql_ms": round(statistics.median(sql_times), 2),
+            "floor_ms": round(floor, 2),
+            "beyond_sql_ms": round(max(0.0, median - statistics.median(sql_times)), 2),
+            "kilobytes": round(size / 1024, 1),
+        }
+
+    def floor(self, queries):
+        """The time of the page's SQL run directly: the median of five runs of the whole set."""
+        totals = []
+        with connection.cursor() as cursor:
+            for _ in range(5):
+                started = time.perf_counter()
+                for query in queries:
+                    sql = query["sql"]
+                    if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                        continue
+                    cursor.execute(sql.replace("%", "%%"))
+                    cursor.fetchall()
+                totals.append((time.perf_counter() - started) * 1000)
+        return statistics.median(totals)
+
+    def load(self, pages, seconds, concurrency, workers):
+        """Run gunicorn on a free loopback port and put a bounded load on it with bench/loadtest.py."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        environment = os.environ | {
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-" + "x" * 40),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_LOG_LEVEL": "WARNING",
+        }
+        if connection.vendor == "sqlite":
+            environment["DATABASE_URL"] = f"sqlite:///{connection.settings_dict['NAME']}"
+        root = Path(settings.BASE_DIR)
+        subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=root, env=environment, check=True
+        )
+        server = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "gunicorn", "electionsite.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--log-level", "warning"],
+            cwd=root, env=environment,
+        )  # fmt: skip
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            paths = [url for name, url in pages if "export" not in name and "sitemap" not in name]
+            result = run_mix("127.0.0.1", port, paths, seconds=seconds, concurrency=concurrency)
+            self.stdout.write(
+                f"Load, {seconds:.0f} s at concurrency {concurrency} on gunicorn ({workers} workers): "
+                f"{result['requests_per_second']:.1f} req/s, p50 {result['p50_ms']:.0f} ms, "
+                f"p95 {result['p95_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, {result['errors']} errors"
+            )
+            return result
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
