@@ -74,7 +74,7 @@ def matching(queryset, query):
     # counts), since it names no outer table.
     if connection.vendor == "postgresql":
         matches = RawSQL(  # noqa: S611  # nosec B611
-            f"SELECT id FROM observers_excerpt WHERE {PG_VECTOR} @@ plainto_tsquery('simple'::regconfig, %s)",  # noqa: S608
+            f"SELECT id FROM observers_excerpt WHERE {PG_VECTOR} @@ plainto_tsquery('simple'::regconfig, %s)",  # noqa: S608  # nosec B608
             [" ".join(words)],
         )
     else:
