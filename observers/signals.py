@@ -1,7 +1,10 @@
-from django.db.models.signals import m2m_changed, post_save
+import time
+
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Document, Election, Excerpt, Mission
+from .models import Document, Election, Excerpt, Mission, Organisation, Topic
 
 
 @receiver(m2m_changed, sender=Mission.joint_partners.through)
@@ -36,3 +39,28 @@ def mission_saved(sender, instance, created, raw=False, **kwargs):
 def election_saved(sender, instance, created, raw=False, **kwargs):
     if not created and not raw:
         Excerpt.sync_copies(Excerpt.objects.filter(mission__election=instance))
+
+
+RECORD_VERSION = "observers:record-version"
+
+
+def record_version():
+    """A number that changes whenever anything in the record changes: part of every cache key."""
+    version = cache.get(RECORD_VERSION)
+    if version is None:
+        version = time.time_ns()
+        cache.add(RECORD_VERSION, version, timeout=None)
+    return version
+
+
+def record_changed(**kwargs):
+    if kwargs.get("raw"):
+        return
+    cache.set(RECORD_VERSION, time.time_ns(), timeout=None)
+
+
+for model in (Organisation, Election, Mission, Document, Excerpt, Topic):
+    post_save.connect(record_changed, sender=model, dispatch_uid=f"record_changed_save_{model.__name__}")
+    post_delete.connect(record_changed, sender=model, dispatch_uid=f"record_changed_delete_{model.__name__}")
+for through in (Excerpt.topics.through, Excerpt.primary_excerpts.through, Mission.joint_partners.through):
+    m2m_changed.connect(record_changed, sender=through, dispatch_uid=f"record_changed_m2m_{through.__name__}")

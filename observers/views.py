@@ -1,9 +1,12 @@
+import hashlib
 import json
 from collections import Counter, defaultdict
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -15,6 +18,11 @@ from . import citations, export, filters
 from .definitions import vocabulary
 from .export import Column
 from .models import Document, Election, Excerpt, Mission, Organisation, Topic
+from .signals import record_version
+
+# Facet counts are a list's heaviest queries and its filter form the slowest to render; the record's
+# version in the cache key retires both as soon as anything changes, so this is only an upper bound.
+CACHE_SECONDS = 60 * 60
 
 LIFECYCLE = {kind: position for position, kind in enumerate(Document.Kind.values)}
 
@@ -77,7 +85,31 @@ class RecordListView(FilterView):
             )
         return paginator, page, page.object_list, page.has_other_pages()
 
+    def cached(self, part, make, ignore=("page", "sort")):
+        """`make()`, cached per filter combination until the record next changes."""
+        query = self.request.GET.copy()
+        for name in ignore:
+            query.pop(name, None)
+        digest = hashlib.sha256(query.urlencode().encode()).hexdigest()
+        key = f"{part}:{self.export_name}:{record_version()}:{digest}"
+        value = cache.get(key)
+        if value is None:
+            value = make()
+            cache.set(key, value, timeout=CACHE_SECONDS)
+        return value
+
     def facet_groups(self, queryset):
+        return self.cached("facets", lambda: self.count_facets(queryset))
+
+    def filter_form(self, filterset):
+        """The filter form's HTML: its long choice lists are slow to render and rarely change."""
+        return self.cached(
+            "form",
+            lambda: render_to_string("observers/_filter_form.html", {"filter": filterset}),
+            ignore=("page",),
+        )
+
+    def count_facets(self, queryset):
         values = self.filterset.values
         groups = []
         for name, field, label_field in self.facets:
@@ -118,6 +150,7 @@ class RecordListView(FilterView):
             invalid_filters=filterset.invalid(),
             page_notice=getattr(self, "page_notice", ""),
             facet_groups=self.facet_groups(self.object_list) if self.facets else [],
+            filter_form=self.filter_form(filterset),
             query=query,
             csv_url=reverse(f"observers:{self.export_name}_export", kwargs={"format": "csv"}) + query,
             json_url=reverse(f"observers:{self.export_name}_export", kwargs={"format": "json"}) + query,

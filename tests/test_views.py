@@ -744,3 +744,25 @@ def test_excerpt_list_query_budget(client, record):
     # by organisation (the chosen organisation and its family).
     assert count_queries(client, reverse("observers:excerpt_list")) == 3 + 5 + 2
     assert count_queries(client, reverse("observers:excerpt_list") + "?organisation=osce") == 3 + 5 + 2 + 2
+
+
+def test_facets_and_form_are_cached_until_the_record_changes(client, record):
+    url = reverse("observers:excerpt_list") + "?country=KZ"
+    cold = count_queries(client, url)
+    warm = count_queries(client, url)
+    assert warm == cold - 5 - 2  # the five facets, and the form's two database-backed choice lists
+    stance = {
+        i["label"]: i["count"]
+        for g in client.get(url).context["facet_groups"]
+        if g["name"] == "stance"
+        for i in g["items"]
+    }
+    assert stance["Critical"] == 2
+    record.add_excerpts(1)  # saving an excerpt retires the cached counts
+    stance = {
+        i["label"]: i["count"]
+        for g in client.get(url).context["facet_groups"]
+        if g["name"] == "stance"
+        for i in g["items"]
+    }
+    assert stance["Critical"] == 3
