@@ -163,8 +163,9 @@ class ExcerptFilter(RecordFilterSet):
         queryset = super().filter_queryset(queryset)
         sort = self.form.cleaned_data.get("sort") or "newest"
         query = self.form.cleaned_data.get("q") or ""
-        if sort == "relevance" and search.terms(query):
-            return search.with_rank(queryset, query).order_by("-rank", "-pk")
+        # Relevance orders only the page shown (see search.ranked_ids); counts, facets and exports
+        # keep the date order.
+        self.relevance_query = query if sort == "relevance" and search.terms(query) else ""
         if sort == "oldest":
             return queryset.order_by("document_date", "pk")
         return queryset.order_by("-document_date", "-pk")

@@ -2,6 +2,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -14,15 +15,17 @@ from django.views.generic import DetailView, TemplateView
 from django_countries import countries
 from django_filters.views import FilterView
 
-from . import citations, export, filters
+from . import citations, export, filters, search
 from .definitions import vocabulary
 from .export import Column
 from .models import Document, Election, Excerpt, Mission, Organisation, Topic
 from .signals import record_version
 
 # Facet counts are a list's heaviest queries and its filter form the slowest to render; the record's
-# version in the cache key retires both as soon as anything changes, so this is only an upper bound.
-CACHE_SECONDS = 60 * 60
+# version in the cache key retires both as soon as anything changes. That version is shared by every
+# worker only in a shared cache (Redis): a per-process memory cache keeps them half a minute at most.
+SHARED_CACHE = "Redis" in settings.CACHES["default"]["BACKEND"]
+CACHE_SECONDS = 60 * 60 if SHARED_CACHE else 30
 
 LIFECYCLE = {kind: position for position, kind in enumerate(Document.Kind.values)}
 
@@ -78,6 +81,12 @@ class RecordListView(FilterView):
         paginator = self.get_paginator(queryset, page_size)
         asked = self.request.GET.get("page")
         page = paginator.get_page(asked)
+        relevance = getattr(self.filterset, "relevance_query", "")
+        if relevance:
+            offset = (page.number - 1) * page_size
+            ids = search.ranked_ids(queryset, relevance, offset, page_size)
+            rows = queryset.filter(pk__in=ids).in_bulk()
+            page.object_list = [rows[pk] for pk in ids if pk in rows]
         if asked is not None and asked != str(page.number):
             self.page_notice = (
                 f"There is no page “{asked[:20]}” of these results; showing page {page.number} "

@@ -766,3 +766,13 @@ def test_facets_and_form_are_cached_until_the_record_changes(client, record):
         for i in g["items"]
     }
     assert stance["Critical"] == 3
+
+
+def test_relevance_with_no_match_and_on_a_later_page(client, record):
+    response = client.get(reverse("observers:excerpt_list"), {"q": "nosuchwordanywhere", "sort": "relevance"})
+    assert response.status_code == 200 and ids(response) == set()
+    record.add_excerpts(30)
+    first = client.get(reverse("observers:excerpt_list"), {"q": "finding", "sort": "relevance"})
+    second = client.get(reverse("observers:excerpt_list"), {"q": "finding", "sort": "relevance", "page": 2})
+    assert len(first.context["object_list"]) == 25 and len(second.context["object_list"]) == 5
+    assert not ids(first) & ids(second)
