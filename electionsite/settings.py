@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "electionsite.middleware.CSPMiddleware",
     "electionsite.middleware.PermissionsPolicyMiddleware",
+    # Before the database is needed: a visitor's cached page is served even while it is away.
+    "observers.middleware.PublicPageCacheMiddleware",
     "electionsite.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,6 +138,8 @@ if os.environ.get("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Visitors' pages served whole from the cache until the record changes (observers.middleware).
+PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses any login attempt from a locked-out address or for a locked-out user.

@@ -31,7 +31,9 @@ SQLITE_REBUILD_SEARCH = "INSERT INTO observers_excerpt_fts(observers_excerpt_fts
 
 
 def record_models():
-    return [*apps.get_app_config("observers").get_models(), *(apps.get_model(label) for label in EXTRA_MODELS)]
+    # Unmanaged models (the full-text index) are rebuilt from the record, not backed up.
+    own = [model for model in apps.get_app_config("observers").get_models() if model._meta.managed]
+    return [*own, *(apps.get_model(label) for label in EXTRA_MODELS)]
 
 
 class ExactJSONEncoder(DjangoJSONEncoder):

@@ -147,6 +147,11 @@ class ExcerptFilter(RecordFilterSet):
         model = Excerpt
         fields = []
 
+    # As filter_queryset() sets them; it does not run when no filter is given at all.
+    relevance_query = ""
+    newest_first = True
+    key_field = "sort_key"
+
     def search(self, queryset, name, value):
         return search.matching(queryset, value) if value.strip() else queryset
 
@@ -164,11 +169,12 @@ class ExcerptFilter(RecordFilterSet):
         sort = self.form.cleaned_data.get("sort") or "newest"
         query = self.form.cleaned_data.get("q") or ""
         # Relevance orders only the page shown (see search.ranked_ids); counts, facets and exports
-        # keep the date order.
-        self.relevance_query = query if sort == "relevance" and search.terms(query) else ""
-        if sort == "oldest":
-            return queryset.order_by("document_date", "pk")
-        return queryset.order_by("-document_date", "-pk")
+        # keep the main order.
+        searched = bool(search.terms(query))
+        self.relevance_query = query if sort == "relevance" and searched else ""
+        self.newest_first = sort != "oldest"
+        self.key_field = search.key_field(searched)
+        return search.ordered(queryset, searched, newest_first=self.newest_first)
 
     def describe(self, count):
         """A plain-words summary, e.g. “38 critical excerpts from ODIHR about Kazakhstan”."""
@@ -230,6 +236,12 @@ class CharacterisationFilter(RecordFilterSet):
     class Meta:
         model = Excerpt
         fields = []
+
+    key_field = "sort_key"
+    newest_first = True
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset).order_by("-sort_key")
 
     def describe(self, count):
         data = self.values

@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
@@ -459,6 +461,82 @@ class Document(Publishable):
         return []
 
 
+# An excerpt's place in the record's main order (newest document first, then newest excerpt) as one
+# integer: the document's day number times 2³², plus the excerpt's id. One indexed column is what
+# lets deep pages continue from a key instead of counting rows, and on SQLite it is also the row key
+# of the full-text index, which therefore returns its matches already in this order.
+SORT_EPOCH = datetime.date(1900, 1, 1)
+SORT_DAY = 2**32
+
+
+def make_sort_key(date, pk):
+    if isinstance(date, str):  # as a form or a test may have set it, before the database parses it
+        date = datetime.date.fromisoformat(date)
+    return ((date - SORT_EPOCH).days if date else 0) * SORT_DAY + pk
+
+
+class DayNumber(models.Func):
+    """Days since SORT_EPOCH of a date expression, 0 for none: SQL twin of make_sort_key()'s first part."""
+
+    output_field = models.BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="COALESCE(CAST(julianday(%(expressions)s) - julianday('1900-01-01') AS INTEGER), 0)",
+            **extra_context,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="COALESCE((%(expressions)s - DATE '1900-01-01'), 0)", **extra_context
+        )
+
+
+class IndexText(models.TextField):
+    """The FTS5 table's hidden column named like the table, which `MATCH` queries take."""
+
+
+@IndexText.register_lookup
+class Matches(models.Lookup):
+    lookup_name = "fts"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class SearchEntry(models.Model):
+    """SQLite only: a row of the full-text index (an FTS5 table, see observers/search.py).
+
+    Joined to its excerpt on the sort key, so that a search reads the index in the list's order and
+    stops as soon as a page is full.
+    """
+
+    excerpt = models.OneToOneField(
+        "Excerpt",
+        to_field="sort_key",
+        db_column="rowid",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="search_entry",
+    )
+    # The same row key under its other name: ordering by it is what FTS5 can serve from the index.
+    key = models.BigIntegerField(db_column="oid")
+    match = IndexText(db_column="observers_excerpt_fts")
+    rank = models.FloatField()
+
+    class Meta:
+        managed = False
+        db_table = "observers_excerpt_fts"
+
+    def __str__(self):
+        return f"Index entry {self.key}"
+
+
 class ExcerptQuerySet(PublishableQuerySet):
     def published(self):
         """Published excerpts whose document and mission are published too."""
@@ -549,28 +627,31 @@ class Excerpt(Publishable):
     document_date = models.DateField(null=True, editable=False)
     document_kind = models.CharField(max_length=20, blank=True, editable=False)
     provenance = models.CharField(max_length=20, blank=True, editable=False)
+    sort_key = models.BigIntegerField(
+        unique=True, null=True, editable=False, help_text="The document's day number × 2³² + the excerpt's id."
+    )
 
     objects = ExcerptQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[topics, primary_excerpts])
 
     class Meta:
-        ordering = ["-document_date", "-pk"]
+        ordering = ["-sort_key"]
         permissions = [("publish_excerpt", "Can publish and unpublish excerpts")]
         # Each index serves an ordering, a filter or a facet of the public pages. They are partial
         # (published rows only), which is also what lets the planner read them in order for
-        # `WHERE public ORDER BY document_date DESC` instead of sorting.
+        # `WHERE public ORDER BY sort_key DESC` instead of sorting.
         indexes = [
-            models.Index(fields=[*key, "-document_date", "-id"], condition=Q(public=True), name=name)
+            models.Index(fields=[*key, "-sort_key"], condition=Q(public=True), name=name)
             for key, name in [
-                ([], "excerpt_public_by_date"),
-                (["organisation"], "excerpt_public_organisation"),
-                (["country"], "excerpt_public_country"),
-                (["stance"], "excerpt_public_stance"),
-                (["election"], "excerpt_public_election"),
-                (["document_kind"], "excerpt_public_kind"),
-                (["is_characterisation"], "excerpt_public_source"),
-                (["organisation", "stance"], "excerpt_public_org_stance"),
-                (["country", "stance"], "excerpt_public_country_stance"),
+                ([], "excerpt_public_by_key"),
+                (["organisation"], "excerpt_public_org_key"),
+                (["country"], "excerpt_public_country_key"),
+                (["stance"], "excerpt_public_stance_key"),
+                (["election"], "excerpt_public_election_key"),
+                (["document_kind"], "excerpt_public_kind_key"),
+                (["is_characterisation"], "excerpt_public_source_key"),
+                (["organisation", "stance"], "excerpt_public_org_stance_key"),
+                (["country", "stance"], "excerpt_public_cty_stance_key"),
             ]
         ] + [
             models.Index(fields=["-published_at", "-id"], condition=Q(public=True), name="excerpt_public_by_published"),
@@ -596,7 +677,13 @@ class Excerpt(Publishable):
     def save(self, *args, **kwargs):
         self.is_characterisation = self.compute_is_characterisation()
         self.copy_from_parents()
+        if self.pk:
+            self.sort_key = make_sort_key(self.document_date, self.pk)
         super().save(*args, **kwargs)
+        if self.sort_key is None:
+            # A new excerpt: the key needs the id the insert has just given.
+            self.sort_key = make_sort_key(self.document_date, self.pk)
+            Excerpt.objects.filter(pk=self.pk).update(sort_key=self.sort_key)
 
     def get_absolute_url(self):
         return reverse("observers:excerpt_detail", kwargs={"pk": self.pk})
@@ -665,6 +752,7 @@ class Excerpt(Publishable):
                 default=models.Value(False),
             ),
         )
+        excerpts.update(sort_key=DayNumber("document_date") * SORT_DAY + F("id"))
 
     def compute_is_characterisation(self):
         if not (self.document_id and self.mission_id):

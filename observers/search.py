@@ -10,7 +10,7 @@ import re
 from contextlib import contextmanager
 
 from django.db import connection
-from django.db.models import FloatField
+from django.db.models import F, FloatField
 from django.db.models.expressions import RawSQL
 
 MAX_QUERY_LENGTH = 200
@@ -21,21 +21,28 @@ PG_VECTOR_OF = "to_tsvector('simple'::regconfig, {table}text || ' ' || {table}tr
 PG_VECTOR = PG_VECTOR_OF.format(table="observers_excerpt.")
 
 SQLITE_FTS_SETUP = [
+    # The index's row key is the excerpt's sort key (see models.make_sort_key): FTS5 returns matches
+    # in row-key order, so a search streams its results in the list's order and stops at a page.
     """CREATE VIRTUAL TABLE IF NOT EXISTS observers_excerpt_fts USING fts5(
-        text, translation, content='observers_excerpt', content_rowid='id',
+        text, translation, content='observers_excerpt', content_rowid='sort_key',
         tokenize='unicode61 remove_diacritics 2')""",
-    """CREATE TRIGGER IF NOT EXISTS observers_excerpt_fts_insert AFTER INSERT ON observers_excerpt BEGIN
-        INSERT INTO observers_excerpt_fts(rowid, text, translation) VALUES (new.id, new.text, new.translation);
+    """CREATE TRIGGER IF NOT EXISTS observers_excerpt_fts_insert AFTER INSERT ON observers_excerpt
+    WHEN new.sort_key IS NOT NULL BEGIN
+        INSERT INTO observers_excerpt_fts(rowid, text, translation) VALUES (new.sort_key, new.text, new.translation);
     END""",
-    """CREATE TRIGGER IF NOT EXISTS observers_excerpt_fts_delete AFTER DELETE ON observers_excerpt BEGIN
+    """CREATE TRIGGER IF NOT EXISTS observers_excerpt_fts_delete AFTER DELETE ON observers_excerpt
+    WHEN old.sort_key IS NOT NULL BEGIN
         INSERT INTO observers_excerpt_fts(observers_excerpt_fts, rowid, text, translation)
-        VALUES ('delete', old.id, old.text, old.translation);
+        VALUES ('delete', old.sort_key, old.text, old.translation);
     END""",
-    """CREATE TRIGGER IF NOT EXISTS observers_excerpt_fts_update AFTER UPDATE OF text, translation
+    # An excerpt gets its key just after its insert (the key holds its id), and a new one whenever its
+    # document's date changes: both are updates.
+    """CREATE TRIGGER IF NOT EXISTS observers_excerpt_fts_update AFTER UPDATE OF text, translation, sort_key
     ON observers_excerpt BEGIN
         INSERT INTO observers_excerpt_fts(observers_excerpt_fts, rowid, text, translation)
-        VALUES ('delete', old.id, old.text, old.translation);
-        INSERT INTO observers_excerpt_fts(rowid, text, translation) VALUES (new.id, new.text, new.translation);
+        SELECT 'delete', old.sort_key, old.text, old.translation WHERE old.sort_key IS NOT NULL;
+        INSERT INTO observers_excerpt_fts(rowid, text, translation)
+        SELECT new.sort_key, new.text, new.translation WHERE new.sort_key IS NOT NULL;
     END""",
     "INSERT INTO observers_excerpt_fts(observers_excerpt_fts) VALUES ('rebuild')",
 ]
@@ -70,42 +77,51 @@ def matching(queryset, query):
     words = terms(query)
     if not words:
         return queryset.none()
+    if connection.vendor == "sqlite":
+        # A join with the index on the sort key: see searched_order().
+        return queryset.filter(search_entry__match__fts=_sqlite_match(words))
     # A self-contained subquery on ids: it stays valid wherever Django nests the queryset (facets,
     # counts), since it names no outer table.
-    if connection.vendor == "postgresql":
-        matches = RawSQL(  # noqa: S611  # nosec B611
-            f"SELECT id FROM observers_excerpt WHERE {PG_VECTOR} @@ plainto_tsquery('simple'::regconfig, %s)",  # noqa: S608  # nosec B608
-            [" ".join(words)],
-        )
-    else:
-        matches = RawSQL(
-            "SELECT rowid FROM observers_excerpt_fts WHERE observers_excerpt_fts MATCH %s", [_sqlite_match(words)]
-        )
+    matches = RawSQL(  # noqa: S611  # nosec B611
+        f"SELECT id FROM observers_excerpt WHERE {PG_VECTOR} @@ plainto_tsquery('simple'::regconfig, %s)",  # noqa: S608  # nosec B608
+        [" ".join(words)],
+    )
     return queryset.filter(pk__in=matches)
 
 
-def ranked_ids(queryset, query, offset, limit):
-    """The ids of one page of `queryset`, most relevant to `query` first.
+def ordered(queryset, searched, newest_first=True):
+    """`queryset` in the record's main order (the sort key), newest or oldest first.
 
-    Only the page is ranked: the ranking reads the full-text index once, joined to the filtered ids,
-    rather than once per row.
+    On SQLite a search is ordered by the index's own row key, which is the same number: FTS5 then
+    reads its matches in that order and the query stops when the page is full, instead of collecting
+    every match (most of the record, for a common word) and sorting it.
+    """
+    field = key_field(searched)
+    return queryset.order_by(f"-{field}" if newest_first else field)
+
+
+def key_field(searched):
+    """The field holding the sort key, for ordering and for continuing after a key."""
+    return "search_entry__key" if searched and connection.vendor == "sqlite" else "sort_key"
+
+
+def ranked_ids(queryset, query, offset, limit, candidates):
+    """The ids of one page of `queryset` (a search, in the main order), most relevant first.
+
+    Relevance is computed for the first `candidates` matches in the main order (all of them, when
+    there are fewer), not for every match of a common word: ranking half a million rows takes
+    seconds, and lists count no further than that either.
     """
     words = terms(query)
-    if connection.vendor == "postgresql":
-        rank = RawSQL(  # noqa: S611  # nosec B611
+    if connection.vendor == "sqlite":
+        relevance = F("search_entry__rank")  # bm25: lower is better
+    else:
+        relevance = -RawSQL(  # noqa: S611  # nosec B611
             f"ts_rank({PG_VECTOR}, plainto_tsquery('simple'::regconfig, %s))", [" ".join(words)], FloatField()
         )
-        ranked = queryset.order_by().annotate(rank=rank).order_by("-rank", "-pk")
-        return list(ranked.values_list("pk", flat=True)[offset : offset + limit])
-    ids_sql, ids_params = queryset.order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        # bm25 (FTS5's rank) is lower for better matches.
-        cursor.execute(
-            "SELECT rowid FROM observers_excerpt_fts WHERE observers_excerpt_fts MATCH %s "  # noqa: S608
-            f"AND rowid IN ({ids_sql}) ORDER BY rank, rowid DESC LIMIT %s OFFSET %s",  # nosec B608
-            [_sqlite_match(words), *ids_params, limit, offset],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    rows = list(queryset.annotate(relevance=relevance).values_list("pk", "relevance")[:candidates])
+    rows.sort(key=lambda row: row[1])  # a stable sort: equally relevant rows stay newest first
+    return [pk for pk, _ in rows[offset : offset + limit]]
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
@@ -43,20 +44,27 @@ def election_saved(sender, instance, created, raw=False, **kwargs):
 
 RECORD_VERSION = "observers:record-version"
 
+# Cached parts of pages carry the record's version in their keys, which retires them as soon as
+# anything changes. Every worker sees the same version only in a shared cache (Redis); a per-process
+# memory cache cannot hear of another worker's save, so there the version itself, and everything
+# cached under it, lasts half a minute at most.
+SHARED_CACHE = "Redis" in settings.CACHES["default"]["BACKEND"]
+CACHE_SECONDS = 60 * 60 if SHARED_CACHE else 30
+
 
 def record_version():
-    """A number that changes whenever anything in the record changes: part of every cache key."""
+    """A time in nanoseconds that changes whenever anything in the record changes (see above)."""
     version = cache.get(RECORD_VERSION)
     if version is None:
         version = time.time_ns()
-        cache.add(RECORD_VERSION, version, timeout=None)
+        cache.add(RECORD_VERSION, version, timeout=None if SHARED_CACHE else CACHE_SECONDS)
     return version
 
 
 def record_changed(**kwargs):
     if kwargs.get("raw"):
         return
-    cache.set(RECORD_VERSION, time.time_ns(), timeout=None)
+    cache.set(RECORD_VERSION, time.time_ns(), timeout=None if SHARED_CACHE else CACHE_SECONDS)
 
 
 for model in (Organisation, Election, Mission, Document, Excerpt, Topic):

@@ -1,8 +1,8 @@
+import functools
 import hashlib
 import json
 from collections import Counter, defaultdict
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -19,13 +19,10 @@ from . import citations, export, filters, search
 from .definitions import vocabulary
 from .export import Column
 from .models import Document, Election, Excerpt, Mission, Organisation, Topic
-from .signals import record_version
+from .signals import CACHE_SECONDS, record_version
 
-# Facet counts are a list's heaviest queries and its filter form the slowest to render; the record's
-# version in the cache key retires both as soon as anything changes. That version is shared by every
-# worker only in a shared cache (Redis): a per-process memory cache keeps them half a minute at most.
-SHARED_CACHE = "Redis" in settings.CACHES["default"]["BACKEND"]
-CACHE_SECONDS = 60 * 60 if SHARED_CACHE else 30
+# Facet counts are a list's heaviest queries and its filter form the slowest to render: both are
+# cached under the record's version (see signals.record_version).
 
 LIFECYCLE = {kind: position for position, kind in enumerate(Document.Kind.values)}
 
@@ -53,6 +50,15 @@ def published_excerpts():
     )
 
 
+def parse_key(value):
+    """A sort key from a “continue after” link, or None if it is not one."""
+    try:
+        key = int(value)
+    except (TypeError, ValueError):
+        return None
+    return key if -(2**63) < key < 2**63 else None
+
+
 class BoundedPaginator(Paginator):
     """Counts up to one more than COUNT_LIMIT: an exact count of a million rows is the slowest query."""
 
@@ -69,24 +75,37 @@ class RecordListView(FilterView):
     strict = False
     facets = []  # (parameter, field, label field or None)
     export_columns = []
+    export_fields = []  # what the export columns read, when it is much less than whole rows
     export_name = ""
 
     def get(self, request, *args, **kwargs):
         if "format" in kwargs:
             filterset = self.get_filterset(self.get_filterset_class())
-            return export.response(filterset.qs, self.export_columns, kwargs["format"], self.export_name)
+            rows = filterset.qs.only(*self.export_fields) if self.export_fields else filterset.qs
+            return export.response(rows, self.export_columns, kwargs["format"], self.export_name)
         return super().get(request, *args, **kwargs)
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
+        relevance = getattr(self.filterset, "relevance_query", "")
+        key_field = getattr(self.filterset, "key_field", None)
+        if key_field and not relevance and "after" in self.request.GET:
+            after = parse_key(self.request.GET["after"])
+            if after is not None:
+                return self.continue_after(paginator, queryset, page_size, key_field, after)
+            self.page_notice = "That link to a later page is not valid; showing the first page."
         asked = self.request.GET.get("page")
         page = paginator.get_page(asked)
-        relevance = getattr(self.filterset, "relevance_query", "")
         if relevance:
             offset = (page.number - 1) * page_size
-            ids = search.ranked_ids(queryset, relevance, offset, page_size)
-            rows = queryset.filter(pk__in=ids).in_bulk()
+            ids = search.ranked_ids(queryset, relevance, offset, page_size, candidates=filters.COUNT_LIMIT)
+            # Fetched by id from the unsearched list: joined with the index, they would be looked for
+            # among every match.
+            rows = self.get_queryset().filter(pk__in=ids).in_bulk()
             page.object_list = [rows[pk] for pk in ids if pk in rows]
+        elif key_field and page.has_next():
+            # Going on from a page continues after its last row: as fast at any depth as page 1.
+            self.next_key = page.object_list[len(page.object_list) - 1].sort_key
         if asked is not None and asked != str(page.number):
             self.page_notice = (
                 f"There is no page “{asked[:20]}” of these results; showing page {page.number} "
@@ -94,7 +113,18 @@ class RecordListView(FilterView):
             )
         return paginator, page, page.object_list, page.has_other_pages()
 
-    def cached(self, part, make, ignore=("page", "sort")):
+    def continue_after(self, paginator, queryset, page_size, key_field, after):
+        """A page that continues after a sort key (keyset pagination), without counting rows to skip."""
+        lookup = f"{key_field}__lt" if self.filterset.newest_first else f"{key_field}__gt"
+        rows = list(queryset.filter(**{lookup: after})[: page_size + 1])
+        more = len(rows) > page_size
+        page = paginator._get_page(rows[:page_size], 0, paginator)
+        self.continued = True
+        if more:
+            self.next_key = rows[page_size - 1].sort_key
+        return paginator, page, page.object_list, True
+
+    def cached(self, part, make, ignore=("page", "sort", "after")):
         """`make()`, cached per filter combination until the record next changes."""
         query = self.request.GET.copy()
         for name in ignore:
@@ -115,7 +145,7 @@ class RecordListView(FilterView):
         return self.cached(
             "form",
             lambda: render_to_string("observers/_filter_form.html", {"filter": filterset}),
-            ignore=("page",),
+            ignore=("page", "after"),
         )
 
     def count_facets(self, queryset):
@@ -158,6 +188,9 @@ class RecordListView(FilterView):
             ],
             invalid_filters=filterset.invalid(),
             page_notice=getattr(self, "page_notice", ""),
+            continued=getattr(self, "continued", False),
+            next_key=getattr(self, "next_key", None),
+            counted_all=count <= filters.COUNT_LIMIT,
             facet_groups=self.facet_groups(self.object_list) if self.facets else [],
             filter_form=self.filter_form(filterset),
             query=query,
@@ -168,9 +201,12 @@ class RecordListView(FilterView):
 
 
 def excerpt_columns():
+    # An export names the same few elections thousands of times: each is spelled out once.
+    election_names = functools.lru_cache(maxsize=1024)(lambda pk, updated, election: str(election))
+    url = excerpt_url()
     return [
         Column("id", "The excerpt's number in the record; its page is /excerpts/<id>/.", lambda e: e.pk),
-        Column("url", "The excerpt's permanent address.", lambda e: e.get_absolute_url()),
+        Column("url", "The excerpt's permanent address.", lambda e: url(e.pk)),
         Column("text", "The passage, verbatim, in its original language.", lambda e: e.text),
         Column("language", "ISO 639-1 code of the passage's language.", lambda e: e.language),
         Column("translation", "An English translation, if any.", lambda e: e.translation),
@@ -190,7 +226,11 @@ def excerpt_columns():
         Column("organisation", "The observing organisation.", lambda e: e.mission.organisation.name),
         Column("mission_type", "The mission's type.", lambda e: e.mission.mission_type),
         Column("country", "ISO 3166 code of the election's country.", lambda e: e.mission.election.country.code),
-        Column("election", "The election.", lambda e: str(e.mission.election)),
+        Column(
+            "election",
+            "The election.",
+            lambda e: election_names(e.mission.election_id, e.mission.election.updated_at, e.mission.election),
+        ),
         Column("election_date", "Election day (YYYY-MM-DD).", lambda e: e.mission.election.election_date.isoformat()),
         Column("document", "The document's title.", lambda e: e.document.title),
         Column("document_kind", "The document's kind.", lambda e: e.document.kind),
@@ -204,6 +244,29 @@ def excerpt_columns():
     ]
 
 
+# Building a model instance costs mostly its dates and times: exports load only what they write.
+EXCERPT_EXPORT_FIELDS = [
+    *("text", "language", "translation", "translation_status", "stance", "is_headline", "is_characterisation"),
+    *("fidelity", "fidelity_note", "page", "paragraph", "mission", "document", "sort_key"),
+    *("mission__mission_type", "mission__organisation__name", "mission__election__country"),
+    *("mission__election__kind", "mission__election__chamber", "mission__election__election_date"),
+    *("mission__election__round", "mission__election__updated_at", "document__title", "document__kind"),
+    *("document__date", "document__publisher__name", "document__provenance", "document__url"),
+    *("document__archive_url",),
+]
+
+
+def excerpt_url():
+    """A fast excerpt.get_absolute_url() for exports: the address pattern reversed once, when first used."""
+
+    @functools.cache
+    def parts():
+        marker = 987654321
+        return reverse("observers:excerpt_detail", kwargs={"pk": marker}).split(str(marker))
+
+    return lambda pk: f"{parts()[0]}{pk}{parts()[1]}"
+
+
 class ExcerptListView(RecordListView):
     filterset_class = filters.ExcerptFilter
     template_name = "observers/excerpt_filter.html"
@@ -215,6 +278,7 @@ class ExcerptListView(RecordListView):
         ("document_kind", "document_kind", None),
     ]
     export_columns = excerpt_columns()
+    export_fields = EXCERPT_EXPORT_FIELDS
     export_name = "excerpt"
 
     def get_queryset(self):
@@ -236,6 +300,7 @@ class CharacterisationListView(RecordListView):
             lambda e: [p.pk for p in e.primary_excerpts.all()],
         )
     ]
+    export_fields = EXCERPT_EXPORT_FIELDS
     export_name = "characterisation"
 
     def get_queryset(self):

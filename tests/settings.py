@@ -18,3 +18,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 STATIC_ROOT = None  # no collectstatic in tests; WhiteNoise serves from the finders
+# Tests build every page they ask for; tests/test_page_cache.py turns the page cache on to test it.
+PAGE_CACHE = False
