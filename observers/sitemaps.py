@@ -2,6 +2,7 @@ from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from .models import Document, Election, Excerpt, Mission, Organisation
+from .views import excerpt_url
 
 
 class StaticSitemap(Sitemap):
@@ -48,10 +49,15 @@ class DocumentSitemap(Sitemap):
 
 
 class ExcerptSitemap(Sitemap):
-    limit = 10000
+    """The largest section, in pages of 5,000, read along the published rows' sort-key index."""
+
+    limit = 5000
 
     def items(self):
-        return Excerpt.objects.published().only("pk", "updated_at").order_by("pk")
+        return Excerpt.objects.published().only("pk", "updated_at", "sort_key").order_by("-sort_key")
+
+    def location(self, excerpt):
+        return excerpt_url()(excerpt.pk)
 
     def lastmod(self, excerpt):
         return excerpt.updated_at

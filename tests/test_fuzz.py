@@ -192,7 +192,7 @@ def test_detail_pages(client, record):
     paths = [
         reverse("observers:home"),
         reverse("observers:methodology"),
-        reverse("sitemap"),
+        reverse("sitemap", kwargs={"section": "excerpts"}),
         reverse("robots"),
         excerpt.get_absolute_url(),
         claim.get_absolute_url(),

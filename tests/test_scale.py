@@ -8,7 +8,6 @@ import pytest
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from observers.models import SORT_DAY, Excerpt, Publishable, make_sort_key
 

@@ -505,9 +505,13 @@ def test_feed_is_atom_and_accepts_filters(client, record):
 
 
 def test_sitemap_and_robots(client, record):
-    sitemap = client.get("/sitemap.xml")
-    root = ET.fromstring(sitemap.content)
-    locations = {loc.text for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    sections = [loc.text for loc in index.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "http://testserver/sitemap-excerpts.xml" in sections
+    locations = set()
+    for section in sections:
+        root = ET.fromstring(client.get(section.removeprefix("http://testserver")).content)
+        locations |= {loc.text for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
     assert any(loc.endswith(record.claim.get_absolute_url()) for loc in locations)
     assert any(loc.endswith(record.election.get_absolute_url()) for loc in locations)
     robots = client.get("/robots.txt")

@@ -215,7 +215,8 @@ class Command(BaseCommand):
             ("feed", reverse("observers:excerpt_feed")),
             ("feed filtered", reverse("observers:excerpt_feed") + f"?stance=critical&country={country}"),
             ("methodology", reverse("observers:methodology")),
-            ("sitemap", "/sitemap.xml"),
+            ("sitemap index", "/sitemap.xml"),
+            ("sitemap excerpts (5,000 per page)", "/sitemap-excerpts.xml"),
         ]  # fmt: skip
         return [(name, url) for name, url in pages if url]
 
