@@ -228,7 +228,10 @@ class CharacterisationFilter(RecordFilterSet):
     election = filters.ModelChoiceFilter(
         label="Election",
         field_name="election",
-        queryset=Election.objects.filter(missions__excerpts__is_characterisation=True).distinct(),
+        # Read from one index of the published characterisations, not from every mission's excerpts.
+        queryset=Election.objects.filter(
+            pk__in=Excerpt.objects.published().characterisations().order_by().values("election")
+        ).order_by("-election_date", "country"),
         to_field_name="slug",
         empty_label="Any election",
     )

@@ -661,6 +661,9 @@ class Excerpt(Publishable):
             models.Index(
                 fields=["organisation", "document_kind"], condition=Q(public=True), name="excerpt_public_org_kind"
             ),
+            models.Index(
+                fields=["is_characterisation", "election"], condition=Q(public=True), name="excerpt_public_source_elect"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -2,7 +2,7 @@ from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from .models import Document, Election, Excerpt, Mission, Organisation
-from .views import excerpt_url
+from .views import excerpt_url, record_numbers
 
 
 class StaticSitemap(Sitemap):
@@ -55,6 +55,12 @@ class ExcerptSitemap(Sitemap):
 
     def items(self):
         return Excerpt.objects.published().only("pk", "updated_at", "sort_key").order_by("-sort_key")
+
+    @property
+    def paginator(self):
+        paginator = super().paginator
+        paginator.count = record_numbers()["excerpts"]  # counted once per record version, from an index
+        return paginator
 
     def location(self, excerpt):
         return excerpt_url()(excerpt.pk)
