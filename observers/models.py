@@ -1,6 +1,7 @@
 import datetime
 
 from django.conf.locale import LANG_INFO
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import models
@@ -494,6 +495,27 @@ class DayNumber(models.Func):
         )
 
 
+class SearchDocument(models.Func):
+    """What PostgreSQL's full-text index holds for an excerpt: its text and translation as a tsvector.
+
+    Stored in a generated column, so that a search checks a row without parsing its text again.
+    SQLite has its own index (observers/search.py): there the column stays empty.
+    """
+
+    output_field = SearchVectorField()
+
+    def __init__(self):
+        super().__init__(models.F("text"), models.F("translation"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "NULL", []
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        text, translation = (compiler.compile(expression) for expression in self.get_source_expressions())
+        sql = f"to_tsvector('simple'::regconfig, {text[0]} || ' ' || {translation[0]})"
+        return sql, [*text[1], *translation[1]]
+
+
 class IndexText(models.TextField):
     """The FTS5 table's hidden column named like the table, which `MATCH` queries take."""
 
@@ -630,9 +652,12 @@ class Excerpt(Publishable):
     sort_key = models.BigIntegerField(
         unique=True, null=True, editable=False, help_text="The document's day number × 2³² + the excerpt's id."
     )
+    search_document = models.GeneratedField(
+        expression=SearchDocument(), output_field=SearchVectorField(), db_persist=True
+    )
 
     objects = ExcerptQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[topics, primary_excerpts])
+    history = HistoricalRecords(m2m_fields=[topics, primary_excerpts], excluded_fields=["search_document"])
 
     class Meta:
         ordering = ["-sort_key"]

@@ -1,24 +1,22 @@
 """Full-text search over excerpt text and translation, behind one interface.
 
 SQLite: an FTS5 table (`observers_excerpt_fts`) with external content, kept in sync with
-`observers_excerpt` by triggers. PostgreSQL: a GIN index on the same tsvector expression the
-query uses. Either way the user's words are reduced to plain terms, so operators, quotes and
-punctuation cannot change the meaning of the query or break it.
+`observers_excerpt` by triggers and keyed by the excerpts' sort key. PostgreSQL: a GIN index on
+the excerpt's stored tsvector (a generated column, models.SearchDocument). Either way the user's
+words are reduced to plain terms, so operators, quotes and punctuation cannot change the meaning of
+the query or break it.
 """
 
 import re
 from contextlib import contextmanager
 
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, FloatField
-from django.db.models.expressions import RawSQL
+from django.db.models import F
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 TERM = re.compile(r"\w+", re.UNICODE)
-
-PG_VECTOR_OF = "to_tsvector('simple'::regconfig, {table}text || ' ' || {table}translation)"
-PG_VECTOR = PG_VECTOR_OF.format(table="observers_excerpt.")
 
 SQLITE_FTS_SETUP = [
     # The index's row key is the excerpt's sort key (see models.make_sort_key): FTS5 returns matches
@@ -52,11 +50,14 @@ SQLITE_FTS_TEARDOWN = [
     "DROP TRIGGER IF EXISTS observers_excerpt_fts_update",
     "DROP TABLE IF EXISTS observers_excerpt_fts",
 ]
+# PostgreSQL: a GIN index on the excerpt's stored search document (models.SearchDocument).
 PG_FTS_SETUP = [
-    "CREATE INDEX IF NOT EXISTS observers_excerpt_search ON observers_excerpt "
-    f"USING gin (({PG_VECTOR_OF.format(table='')}))"
+    "CREATE INDEX IF NOT EXISTS observers_excerpt_search_document ON observers_excerpt USING gin (search_document)"
 ]
-PG_FTS_TEARDOWN = ["DROP INDEX IF EXISTS observers_excerpt_search"]
+PG_FTS_TEARDOWN = [
+    "DROP INDEX IF EXISTS observers_excerpt_search",  # the first version's, on the expression
+    "DROP INDEX IF EXISTS observers_excerpt_search_document",
+]
 
 
 def terms(query):
@@ -80,13 +81,11 @@ def matching(queryset, query):
     if connection.vendor == "sqlite":
         # A join with the index on the sort key: see searched_order().
         return queryset.filter(search_entry__match__fts=_sqlite_match(words))
-    # A self-contained subquery on ids: it stays valid wherever Django nests the queryset (facets,
-    # counts), since it names no outer table.
-    matches = RawSQL(  # noqa: S611  # nosec B611
-        f"SELECT id FROM observers_excerpt WHERE {PG_VECTOR} @@ plainto_tsquery('simple'::regconfig, %s)",  # noqa: S608  # nosec B608
-        [" ".join(words)],
-    )
-    return queryset.filter(pk__in=matches)
+    return queryset.filter(search_document=_pg_query(words))
+
+
+def _pg_query(words):
+    return SearchQuery(" ".join(words), config="simple", search_type="plain")
 
 
 def ordered(queryset, searched, newest_first=True):
@@ -116,9 +115,7 @@ def ranked_ids(queryset, query, offset, limit, candidates):
     if connection.vendor == "sqlite":
         relevance = F("search_entry__rank")  # bm25: lower is better
     else:
-        relevance = -RawSQL(  # noqa: S611  # nosec B611
-            f"ts_rank({PG_VECTOR}, plainto_tsquery('simple'::regconfig, %s))", [" ".join(words)], FloatField()
-        )
+        relevance = -SearchRank(F("search_document"), _pg_query(words))
     rows = list(queryset.annotate(relevance=relevance).values_list("pk", "relevance")[:candidates])
     rows.sort(key=lambda row: row[1])  # a stable sort: equally relevant rows stay newest first
     return [pk for pk, _ in rows[offset : offset + limit]]

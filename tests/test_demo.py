@@ -30,7 +30,11 @@ def mission(organisation, election, mission_type):
 
 def row_counts():
     """Rows in every table of the app: records, many-to-many links and history (m2m history included)."""
-    models = [model for model in apps.get_models(include_auto_created=True) if model._meta.app_label == "observers"]
+    models = [
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label == "observers" and model._meta.managed
+    ]
     return {model._meta.label: model._default_manager.count() for model in models}
 
 

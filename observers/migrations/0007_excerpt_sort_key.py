@@ -20,9 +20,11 @@ def analyze(apps, schema_editor):
 
 
 def reindex(apps, schema_editor):
-    """The full-text index's row key becomes the sort key."""
-    search.uninstall(schema_editor)
-    search.install(schema_editor)
+    """SQLite: the full-text index's row key becomes the sort key. (PostgreSQL's index is replaced
+    in 0009.)"""
+    if schema_editor.connection.vendor == "sqlite":
+        search.uninstall(schema_editor)
+        search.install(schema_editor)
 
 
 class Migration(migrations.Migration):
