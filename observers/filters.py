@@ -1,10 +1,13 @@
 import django_filters as filters
 from django import forms
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django_countries import countries
 
 from . import search
 from .models import LANGUAGE_CHOICES, Document, Election, Excerpt, Mission, Organisation, Topic
+from .signals import CACHE_SECONDS, record_version
 
 YEAR_BOUNDS = {"min_value": 1900, "max_value": 2100}
 MAX_TEXT = search.MAX_QUERY_LENGTH
@@ -14,11 +17,46 @@ class IntegerFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+DIRECTORY_FIELDS = ("pk", "slug", "name", "acronym", "parent_id", "kind")
+
+
+def organisation_directory():
+    """Every organisation's few fields the filters need, read once per record version: lists that
+    filter by organisation then need no query to find it, its child bodies, or the form's choices."""
+    key = f"organisation-directory:{record_version()}"
+    directory = cache.get(key)
+    if directory is None:
+        rows = Organisation.objects.order_by("name").values_list(*DIRECTORY_FIELDS)
+        directory = [dict(zip(DIRECTORY_FIELDS, row, strict=True)) for row in rows]
+        cache.set(key, directory, timeout=CACHE_SECONDS)
+    return directory
+
+
+class DirectoryChoiceField(forms.ModelChoiceField):
+    """An organisation chosen by slug, found in the directory rather than by a query."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        for row in organisation_directory():
+            if row["slug"] == str(value):
+                return Organisation(**row)
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+
+    def _get_choices(self):
+        choices = [] if self.empty_label is None else [("", self.empty_label)]
+        return choices + [(row["slug"], str(Organisation(**row))) for row in organisation_directory()]
+
+    choices = property(_get_choices, forms.ChoiceField.choices.fset)
+
+
 class OrganisationFilter(filters.ModelChoiceFilter):
     """An organisation chosen by slug; with `include_children`, its child bodies count too."""
 
+    field_class = DirectoryChoiceField
+
     def __init__(self, *args, include_children=False, **kwargs):
-        kwargs.setdefault("queryset", Organisation.objects.only("pk", "slug", "name", "acronym", "parent_id"))
+        kwargs.setdefault("queryset", Organisation.objects.only(*DIRECTORY_FIELDS))
         kwargs.setdefault("to_field_name", "slug")
         kwargs.setdefault("empty_label", "Any organisation")
         self.include_children = include_children
@@ -35,8 +73,8 @@ class OrganisationFilter(filters.ModelChoiceFilter):
 def organisation_family(organisation):
     """The organisation's pk and those of all the bodies below it."""
     children = {}
-    for pk, parent_id in Organisation.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
+    for row in organisation_directory():
+        children.setdefault(row["parent_id"], []).append(row["pk"])
     family, todo = [], [organisation.pk]
     while todo:
         pk = todo.pop()

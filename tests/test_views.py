@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -742,12 +743,17 @@ def test_query_counts_do_not_grow_with_rows(client, record):
     assert small == large
 
 
-def test_excerpt_list_query_budget(client, record):
-    # A list with F facets runs 3 + F queries (count, page, topics; one per facet), plus one for
-    # each database-backed choice list in the form (organisations, topics), plus two when filtering
-    # by organisation (the chosen organisation and its family).
-    assert count_queries(client, reverse("observers:excerpt_list")) == 3 + 5 + 2
-    assert count_queries(client, reverse("observers:excerpt_list") + "?organisation=osce") == 3 + 5 + 2 + 2
+@pytest.mark.parametrize("rows", [2, 50])
+@pytest.mark.parametrize("query", ["", "?organisation=osce", "?organisation=osce&stance=critical&country=KZ", "?q=the"])
+def test_excerpt_list_query_budget(client, record, rows, query):
+    # A list or search page with F facets runs 3 + F queries: the count, the page, the page's topics,
+    # and one per facet. The first visit after the record changed also reads the organisations and
+    # topics the form offers (2); later visits find facets, form and organisations in the cache (0 + 3).
+    record.add_excerpts(rows)
+    cache.clear()
+    url = reverse("observers:excerpt_list") + query
+    assert count_queries(client, url) == 3 + 5 + 2
+    assert count_queries(client, url) == 3
 
 
 def test_facets_and_form_are_cached_until_the_record_changes(client, record):
