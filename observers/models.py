@@ -689,6 +689,11 @@ class Excerpt(Publishable):
             models.Index(
                 fields=["is_characterisation", "election"], condition=Q(public=True), name="excerpt_public_source_elect"
             ),
+            models.Index(
+                fields=["is_characterisation", "organisation"],
+                condition=Q(public=True),
+                name="excerpt_public_source_org",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,7 +1,7 @@
 import functools
 import hashlib
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -573,19 +573,19 @@ class ElectionDetailView(DetailView):
         return context
 
 
+TIMELINE = 50  # missions on an organisation's page; the mission list has them all
+
+
 class OrganisationDetailView(DetailView):
     queryset = Organisation.objects.select_related("parent")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         organisation = self.object
-        missions = list(
-            Mission.objects.published()
-            .filter(organisation=organisation)
-            .select_related("election")
-            .order_by("-election__election_date")
-        )
-        counts = Counter(mission.verdict for mission in missions)
+        published = Mission.objects.published().filter(organisation=organisation)
+        # The chart counts every mission; the timeline shows the latest, and links to them all.
+        counts = dict(published.order_by().values_list("verdict").annotate(n=Count("pk")))
+        missions = list(published.select_related("election").order_by("-election__election_date", "-pk")[:TIMELINE])
         widest = max(counts.values(), default=0)
         chart = [
             {
@@ -599,6 +599,7 @@ class OrganisationDetailView(DetailView):
         ]
         context.update(
             missions=missions,
+            mission_count=sum(counts.values()),
             chart=chart,
             chart_height=len(chart) * 28,
             children=organisation.children.all(),
