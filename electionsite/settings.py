@@ -138,6 +138,9 @@ if os.environ.get("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if os.environ.get("DJANGO_CACHE", "on") == "off":
+    # Nothing cached at all: for measuring what every page costs to build.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 # Visitors' pages served whole from the cache until the record changes (observers.middleware).
 PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
 
