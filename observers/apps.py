@@ -11,3 +11,4 @@ class ObserversConfig(AppConfig):
         from . import search, signals  # noqa: F401
 
         post_migrate.connect(search.ensure_installed, sender=self)
+        post_migrate.connect(search.analyze_after_migrations, sender=self)

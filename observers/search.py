@@ -159,6 +159,16 @@ def ensure_installed(using="default", **kwargs):
                 cursor.execute(statement)
 
 
+def analyze_after_migrations(using="default", plan=None, **kwargs):
+    """Fresh planner statistics once migrations changed something: a rebuilt table or a new index
+    without them can make the planner sort a million rows instead of reading an index."""
+    from django.db import connections
+
+    if plan and connections[using].vendor in ("sqlite", "postgresql"):
+        with connections[using].cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 def install(schema_editor):
     statements = {"sqlite": SQLITE_FTS_SETUP, "postgresql": PG_FTS_SETUP}.get(schema_editor.connection.vendor, [])
     for statement in statements:

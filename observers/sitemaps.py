@@ -49,9 +49,9 @@ class DocumentSitemap(Sitemap):
 
 
 class ExcerptSitemap(Sitemap):
-    """The largest section, in pages of 5,000, read along the published rows' sort-key index."""
+    """The largest section, in pages of 1,000, read along the published rows' sort-key index."""
 
-    limit = 5000
+    limit = 1000
 
     def items(self):
         return Excerpt.objects.published().only("pk", "updated_at", "sort_key").order_by("-sort_key")

@@ -1,0 +1,122 @@
+"""Read the database's plan for a page's queries, and name what would not scale.
+
+A query behind a public page must not read a large table row by row without an index, nor sort or
+group rows in a temporary structure: at a million excerpts either costs seconds. Reading an index in
+its order (the first page, a page after a key) or a covering index whole (a facet's counts, which are
+cached) is allowed.
+"""
+
+import json
+import re
+
+from django.db import connection
+
+from .filters import COUNT_LIMIT
+
+# Tables that grow large with the record: at a million excerpts, 60,000 documents and 20,000
+# missions. The others stay small (5,000 elections, a few hundred organisations, topics, accounts).
+LARGE_TABLES = (
+    "observers_excerpt",
+    "observers_excerpt_topics",
+    "observers_excerpt_primary_excerpts",
+    "observers_document",
+    "observers_mission",
+    "observers_excerpt_fts",
+)
+
+
+def plan(sql, params=()):
+    """The plan's lines, as the database gives them."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return [row[3] for row in cursor.fetchall()]
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        return _pg_lines(cursor.fetchone()[0])
+
+
+def _pg_lines(document):
+    if isinstance(document, str):
+        document = json.loads(document)
+    lines = []
+
+    def walk(node):
+        name = node.get("Node Type", "")
+        relation = node.get("Relation Name", "")
+        rows = node.get("Plan Rows", 0)
+        lines.append(f"{name} {relation} rows={rows}".strip())
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(document[0]["Plan"])
+    return lines
+
+
+def is_facet(sql):
+    """Counts per value (a facet's, the home page's): read whole by nature, and cached under the
+    record's version."""
+    return " GROUP BY " in sql and ' AS "n"' in sql
+
+
+def is_bounded(sql):
+    """A bounded count: it stops after COUNT_LIMIT + 1 rows, whatever it reads them from."""
+    return sql.startswith("SELECT COUNT(*) FROM (") and f"LIMIT {COUNT_LIMIT + 1})" in sql
+
+
+def problems(sql, params=()):
+    """What in the plan of `sql` would not scale (an empty list when nothing)."""
+    if is_bounded(sql):
+        return []
+    lines = plan(sql, params)
+    if connection.vendor == "sqlite":
+        return _sqlite_problems(lines, grouped=" GROUP BY " in sql)
+    return _pg_problems(lines)
+
+
+def _sqlite_problems(lines, grouped):
+    found = []
+    # A large table read whole: without an index, or along one (or all of a search's matches).
+    whole = [line for line in lines if (match := WHOLE_SQLITE.match(line)) and match.group(1) in LARGE_TABLES]
+    for line in whole:
+        if not line.endswith(tuple(ORDERED_READS)) and not (grouped and "COVERING INDEX" in line):
+            found.append(f"reads a large table whole: {line}")
+    for line in lines:
+        # Sorting a grouped query's few groups (a facet's values by count) is cheap; sorting or
+        # grouping rows that were read whole is not.
+        if whole and "TEMP B-TREE" in line and not (grouped and line.endswith("FOR ORDER BY")):
+            found.append(f"sorts what it read whole: {line}")
+    return found
+
+
+def _pg_problems(lines):
+    # PostgreSQL's planner picks by size: a sequential scan of a table of a few thousand rows is its
+    # right choice, and says nothing of a large one. So a table counts by its size in the statistics.
+    found = []
+    for line in lines:
+        name, rows = line.split(" rows=")[0], int(line.rsplit("rows=", 1)[1])
+        if name.startswith("Seq Scan") and _pg_size(name.split()[-1]) > PG_LARGE:
+            found.append(f"reads a large table whole: {line}")
+        elif name.startswith(("Sort", "HashAggregate", "Hash ")) and rows > PG_LARGE:
+            found.append(f"sorts or hashes many rows: {line}")
+    return found
+
+
+PG_LARGE = 10_000
+
+
+def _pg_size(table):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+# "SCAN t", "SCAN t USING INDEX i", "SCAN t USING COVERING INDEX i", "SCAN t VIRTUAL TABLE INDEX n:…"
+WHOLE_SQLITE = re.compile(r"SCAN (\w+)(?: AS \w+)?(?: USING (?:COVERING )?INDEX \w+| VIRTUAL TABLE INDEX \S+)?$")
+# Reading an index in its order stops at the page's LIMIT; a covering index read whole answers a
+# facet's counts (cached); a search that reads the full-text index in row-key order (INDEX 192…,
+# FTS5's "ordered by rowid, descending") stops at the page too.
+ORDERED_READS = [f"INDEX {name}" for name in ("excerpt_public_by_key", "excerpt_public_by_published")] + [
+    "VIRTUAL TABLE INDEX 192:M2",
+    "VIRTUAL TABLE INDEX 64:M2",
+]

@@ -1,0 +1,92 @@
+"""No query behind a public page reads a large table whole or sorts what it read whole.
+
+The record here is synthetic and of a realistic shape (see generate_synthetic), with the planner's
+statistics gathered; each page of the benchmark is requested and the database's own plan for every
+query it ran is read (observers/plans.py). Counts per value (facets, the home page's numbers) read
+their index whole by nature: they are cached under the record's version and left out here.
+"""
+
+import tracemalloc
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from observers import plans
+from observers.management.commands.benchmark import Command as Benchmark
+from observers.models import Excerpt
+
+# The synthetic record's size: realistic enough for the planner, and the export size the memory
+# limit is stated for.
+SIZE = 100_000
+
+# The synthetic record is loaded once for the module, outside any test's transaction (its loader
+# changes indexes); each test runs in its own transaction on the test database.
+pytestmark = pytest.mark.django_db
+MEMORY_LIMIT = 100 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def synthetic_record(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("generate_synthetic", excerpts=SIZE, verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        yield
+        call_command("generate_synthetic", excerpts=0, replace=True, verbosity=0)
+
+
+def test_no_page_reads_a_large_table_whole(synthetic_record, client, django_db_blocker):
+    found = {}
+    with django_db_blocker.unblock():
+        pages = Benchmark().pages()
+        assert len(pages) > 30
+        for name, url in pages:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+                if response.streaming:
+                    b"".join(response.streaming_content)
+            assert response.status_code == 200, url
+            for query in queries.captured_queries:
+                sql = query["sql"]
+                if not sql.startswith("SELECT") or plans.is_facet(sql):
+                    continue
+                problems = plans.problems(sql.replace("%", "%%"))
+                if problems:
+                    found[f"{name}: {sql[:200]}"] = problems
+    assert found == {}
+
+
+def test_the_check_sees_a_whole_read_and_a_sort(synthetic_record, django_db_blocker):
+    # The same check, shown failing on queries that do what it forbids.
+    with django_db_blocker.unblock():
+        check_the_check()
+
+
+def check_the_check():
+    whole = 'SELECT "observers_excerpt"."id" FROM "observers_excerpt" WHERE "observers_excerpt"."text" LIKE %s'
+    sort = 'SELECT "observers_excerpt"."id" FROM "observers_excerpt" ORDER BY "observers_excerpt"."text" LIMIT 5'
+    assert plans.problems(whole, ["%x%"])
+    assert plans.problems(sort)
+    assert not plans.problems(
+        'SELECT "observers_excerpt"."id" FROM "observers_excerpt" WHERE "observers_excerpt"."public" '
+        'ORDER BY "observers_excerpt"."sort_key" DESC LIMIT 25'
+    )
+
+
+def test_an_export_of_every_row_streams_in_bounded_memory(synthetic_record, client, django_db_blocker):
+    """Python's own allocations while the whole export streams, measured by tracemalloc: what would
+    grow with the number of rows if anything held them all."""
+    with django_db_blocker.unblock():
+        expected = Excerpt.objects.published().count()
+        response = client.get("/excerpts.csv")
+        assert response.streaming
+        tracemalloc.start()
+        try:
+            lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert lines >= expected + 1  # the header, and every row (a text may hold line breaks too)
+    assert peak < MEMORY_LIMIT
