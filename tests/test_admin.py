@@ -1,3 +1,4 @@
+import datetime
 import re
 import warnings
 from collections import Counter
@@ -10,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from observers import admin as observers_admin
 from observers.models import Document, Election, Excerpt, Mission, Organisation, Topic
 
 pytestmark = pytest.mark.django_db
@@ -195,6 +197,14 @@ def search_and_filter_cases(f):
     yield Excerpt, f"?stance__exact={Excerpt.Stance.MIXED}", wanted, other
     yield Excerpt, "?is_characterisation__exact=1", other, wanted
     yield Excerpt, f"?topics__id__exact={topic.pk}", wanted, other
+    final = f.excerpt(document=f.document(kind=Document.Kind.FINAL))
+    yield Excerpt, f"?document_kind={Document.Kind.FINAL}", final, wanted
+    yield Excerpt, f"?document__id__exact={final.document_id}", final, wanted  # an inline's “all of them” link
+
+    old = f.document(date=datetime.date(2011, 5, 1))
+    yield Document, "?year=2011", old, wanted.document
+    old_election = f.election(election_date=datetime.date(1999, 3, 1))
+    yield Mission, "?year=1999", f.mission(election=old_election), wanted.mission
 
 
 def test_changelist_search_and_filters(superuser_client, f):
@@ -219,6 +229,100 @@ def test_changelist_search_and_filter_queries_do_not_grow(superuser_client, f):
 
     add(5)
     assert_same_queries(superuser_client, url, add)
+
+
+# A million excerpts: what keeps the lists fast, seen from the editor's side.
+
+
+def test_a_filtered_list_counts_up_to_a_bound(superuser_client, f, monkeypatch):
+    monkeypatch.setattr(observers_admin, "COUNT_LIMIT", 3)
+    for _ in range(5):
+        f.excerpt(stance=Excerpt.Stance.MIXED)
+    url = admin_url(Excerpt, "changelist")
+
+    response = superuser_client.get(url + f"?stance__exact={Excerpt.Stance.MIXED}")
+    assert response.context["cl"].paginator.more_than == 3
+    html = response.content.decode()
+    assert "more than 3 excerpts" in html
+    assert "more than 3 results" in html
+
+    response = superuser_client.get(url + "?q=administered")
+    assert "more than 3 results" in response.content.decode()
+
+    # The whole table is counted exactly: without a filter, the count reads no row.
+    response = superuser_client.get(url)
+    assert response.context["cl"].paginator.more_than is None
+    assert response.context["cl"].result_count == 5
+
+
+def test_excerpt_search_reads_the_text_the_title_and_the_acronym(superuser_client, f):
+    odihr = f.mission(organisation=f.organisation(acronym="ODIHR"))
+    by_acronym = f.excerpt(mission=odihr, text="Counting was orderly.")
+    by_title = f.excerpt(document=f.document(title="Final report on the Zanzibar vote"), text="Turnout was high.")
+    by_text = f.excerpt(text="Observers noted orderly queues and transparent counting.")
+    url = admin_url(Excerpt, "changelist")
+
+    def listed(query):
+        response = superuser_client.get(url, {"q": query})
+        assert response.status_code == 200
+        return set(response.context["cl"].result_list)
+
+    assert listed("odihr") == {by_acronym}
+    assert listed("zanzibar") == {by_title}
+    assert listed("orderly") == {by_acronym, by_text}
+    assert listed("odihr orderly") == {by_acronym}  # every word, each where it is found
+    assert listed("queues counting") == {by_text}
+    assert listed("queue") == set()  # the text is searched by whole words, through the index
+    assert listed("?!") == set()
+
+
+def test_the_excerpt_list_is_newest_first_and_its_columns_do_not_sort(superuser_client, f):
+    excerpts = [f.excerpt(text=f"Voting was calm ({n}).") for n in range(3)]
+    url = admin_url(Excerpt, "changelist")
+    response = superuser_client.get(url)
+    assert list(response.context["cl"].result_list) == excerpts[::-1]
+    # A search lists in the record's order: the newest document first.
+    excerpts[0].document.date = datetime.date(2030, 1, 1)
+    excerpts[0].document.save()
+    Excerpt.sync_copies(Excerpt.objects.all())
+    response = superuser_client.get(url + "?q=calm&o=3")
+    assert list(response.context["cl"].result_list) == [excerpts[0], excerpts[2], excerpts[1]]
+    assert "sortable" not in response.content.decode()
+
+
+def test_facets_are_counted_on_request_for_elections_and_never_for_the_large_tables(superuser_client, f):
+    f.excerpt()
+    url = admin_url(Election, "changelist")
+    assert not superuser_client.get(url).context["cl"].add_facets
+    assert superuser_client.get(url + "?_facets=True").context["cl"].add_facets
+    for model in (Mission, Document, Excerpt):
+        response = superuser_client.get(admin_url(model, "changelist") + "?_facets=True")
+        assert response.status_code == 200
+        assert not response.context["cl"].add_facets
+
+
+def test_a_long_inline_lists_the_first_children_and_links_to_all(superuser_client, f, monkeypatch):
+    monkeypatch.setattr(observers_admin.ExcerptInline, "max_listed", 2)
+    document = f.document()
+    excerpts = [f.excerpt(document=document) for _ in range(3)]
+    response = superuser_client.get(admin_url(Document, "change", document.pk))
+    html = response.content.decode()
+    assert "Only the first 2 excerpts are listed here" in html
+    all_of_them = admin_url(Excerpt, "changelist") + f"?document__id__exact={document.pk}"
+    assert all_of_them in html
+    assert set(superuser_client.get(all_of_them).context["cl"].result_list) == set(excerpts)
+
+    monkeypatch.setattr(observers_admin.ExcerptInline, "max_listed", 3)
+    response = superuser_client.get(admin_url(Document, "change", document.pk))
+    assert "Only the first" not in response.content.decode()
+
+
+def test_an_invalid_year_or_topic_is_refused_like_any_invalid_filter(superuser_client, f):
+    f.excerpt().topics.add(f.topic())
+    for model, query in [(Document, "?year=x"), (Mission, "?year=x"), (Excerpt, "?topics__id__exact=x")]:
+        response = superuser_client.get(admin_url(model, "changelist") + query)
+        assert response.status_code == 302
+        assert response.url.endswith("?e=1")
 
 
 # Deleting a record that others depend on: Django's protected-objects page, and nothing deleted.
