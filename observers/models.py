@@ -694,6 +694,11 @@ class Excerpt(Publishable):
                 condition=Q(public=True),
                 name="excerpt_public_source_org",
             ),
+            # The editors' admin: its language filter, and the desk's recently changed characterisations.
+            models.Index(fields=["language"], name="excerpt_language"),
+            models.Index(
+                fields=["updated_at"], condition=Q(is_characterisation=True), name="excerpt_characterised_changed"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
