@@ -5,7 +5,9 @@ README.md lists them.
 """
 
 import datetime
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -141,6 +143,12 @@ else:
 if os.environ.get("DJANGO_CACHE", "on") == "off":
     # Nothing cached at all: for measuring what every page costs to build.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+# Where the record's version is kept when the cache is per process (see observers/signals.py): one
+# file per database, which every worker on the machine reads.
+RECORD_VERSION_FILE = os.environ.get("DJANGO_RECORD_VERSION_FILE") or os.path.join(
+    tempfile.gettempdir(),
+    "eor-record-version-" + hashlib.sha256(str(DATABASES["default"].get("NAME")).encode()).hexdigest()[:16],
+)
 # Visitors' pages served whole from the cache until the record changes (observers.middleware).
 PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
 

@@ -116,7 +116,15 @@ WHOLE_SQLITE = re.compile(r"SCAN (\w+)(?: AS \w+)?(?: USING (?:COVERING )?INDEX 
 # Reading an index in its order stops at the page's LIMIT; a covering index read whole answers a
 # facet's counts (cached); a search that reads the full-text index in row-key order (INDEX 192…,
 # FTS5's "ordered by rowid, descending") stops at the page too.
-ORDERED_READS = [f"INDEX {name}" for name in ("excerpt_public_by_key", "excerpt_public_by_published")] + [
+ORDERED_READS = [
+    f"INDEX {name}"
+    for name in (
+        "excerpt_public_by_key",
+        "excerpt_public_by_published",
+        "excerpt_public_char_key",
+        "document_published_by_date",
+    )
+] + [
     "VIRTUAL TABLE INDEX 192:M2",
     "VIRTUAL TABLE INDEX 64:M2",
 ]

@@ -1,4 +1,6 @@
+import os
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,26 +47,48 @@ def election_saved(sender, instance, created, raw=False, **kwargs):
 RECORD_VERSION = "observers:record-version"
 
 # Cached parts of pages carry the record's version in their keys, which retires them as soon as
-# anything changes. Every worker sees the same version only in a shared cache (Redis); a per-process
-# memory cache cannot hear of another worker's save, so there the version itself, and everything
-# cached under it, lasts half a minute at most.
+# anything changes. With Redis the version lives in the cache, shared by every worker and server.
+# With the per-process memory cache it lives in a small file (settings.RECORD_VERSION_FILE), which
+# every worker on the machine reads, so that one worker's save retires the others' entries too; a
+# second server without Redis would only see it when its entries expire, after ten minutes.
 SHARED_CACHE = "Redis" in settings.CACHES["default"]["BACKEND"]
-CACHE_SECONDS = 60 * 60 if SHARED_CACHE else 30
+NO_CACHE = "Dummy" in settings.CACHES["default"]["BACKEND"]
+CACHE_SECONDS = 60 * 60 if SHARED_CACHE else 10 * 60
+VERSION_FILE = Path(settings.RECORD_VERSION_FILE)
 
 
 def record_version():
     """A time in nanoseconds that changes whenever anything in the record changes (see above)."""
-    version = cache.get(RECORD_VERSION)
-    if version is None:
-        version = time.time_ns()
-        cache.add(RECORD_VERSION, version, timeout=None if SHARED_CACHE else CACHE_SECONDS)
+    if NO_CACHE:
+        return time.time_ns()
+    if SHARED_CACHE:
+        version = cache.get(RECORD_VERSION)
+        if version is None:
+            version = time.time_ns()
+            cache.add(RECORD_VERSION, version, timeout=None)
+        return version
+    try:
+        return int(VERSION_FILE.read_text())
+    except (OSError, ValueError):
+        return _write_version()
+
+
+def _write_version():
+    version = time.time_ns()
+    if SHARED_CACHE:
+        cache.set(RECORD_VERSION, version, timeout=None)
+    elif not NO_CACHE:
+        # Written whole, then renamed over the old one: a reader never sees half a number.
+        partial = VERSION_FILE.with_name(f"{VERSION_FILE.name}.{os.getpid()}")
+        partial.write_text(str(version))
+        os.replace(partial, VERSION_FILE)
     return version
 
 
 def record_changed(**kwargs):
     if kwargs.get("raw"):
         return
-    cache.set(RECORD_VERSION, time.time_ns(), timeout=None if SHARED_CACHE else CACHE_SECONDS)
+    _write_version()
 
 
 for model in (Organisation, Election, Mission, Document, Excerpt, Topic):

@@ -437,7 +437,9 @@ class MissionListView(RecordListView):
             Mission.objects.published()
             .select_related("organisation", "election")
             .prefetch_related("joint_partners")
-            .order_by("-election__election_date", "organisation__name", "pk")
+            # Newest election first; an election's missions in the order they were recorded. (By the
+            # organisation's name too, the whole list had to be sorted on every page.)
+            .order_by("-election__election_date", "-election_id", "pk")
         )
 
 

@@ -198,3 +198,19 @@ def test_error_pages_and_the_admin_are_not_cached(superuser_client, page_cache):
     response, count = queries_for(client, "/excerpts/999999/")
     assert response.status_code == 404 and count > 0
     assert "ETag" not in superuser_client.get("/admin/")
+
+
+@pytest.mark.django_db
+def test_every_worker_sees_the_same_record_version_and_a_save_changes_it():
+    from django.core.cache import cache
+
+    from observers import signals
+
+    before = signals.record_version()
+    cache.clear()  # another worker: its own memory cache, the same version
+    assert signals.record_version() == before
+    published_excerpts(1)
+    after = signals.record_version()
+    assert after > before
+    cache.clear()
+    assert signals.record_version() == after == int(signals.VERSION_FILE.read_text())

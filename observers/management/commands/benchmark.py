@@ -101,10 +101,14 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=16)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument(
+            "--warmup", type=float, default=10, help="Seconds of unmeasured load before each measured one."
+        )
+        parser.add_argument(
             "--page-cache", action="store_true", help="Serve repeated runs of a page from the whole-page cache."
         )
 
-    def handle(self, *args, runs, only, load, concurrency, workers, page_cache, **options):
+    def handle(self, *args, runs, only, load, concurrency, workers, page_cache, warmup, **options):
+        self.warmup = warmup
         # Each page is built every time unless asked: a page served whole from the cache says
         # nothing about the page. (Facet counts and the filter form stay cached, as in production;
         # the first run of each page shows them cold.)
@@ -340,9 +344,14 @@ class Command(BaseCommand):
                     break
                 except OSError:
                     time.sleep(0.1)
+            if self.warmup:
+                # Each worker's caches filled first, as on a server that has been up for a while.
+                run_mix("127.0.0.1", port, paths, seconds=self.warmup, concurrency=concurrency)
             result = run_mix("127.0.0.1", port, paths, seconds=seconds, concurrency=concurrency)
+            result["warmup_seconds"] = self.warmup
             self.stdout.write(
-                f"Load, {label}: {seconds:.0f} s at concurrency {concurrency} on gunicorn ({workers} workers): "
+                f"Load, {label}: {seconds:.0f} s (after {self.warmup:.0f} s of warm-up) at concurrency {concurrency} "
+                f"on gunicorn ({workers} workers): "
                 f"{result['requests_per_second']:.1f} req/s, p50 {result['p50_ms']:.0f} ms, "
                 f"p95 {result['p95_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, {result['errors']} errors"
             )
