@@ -69,16 +69,17 @@ def problems(sql, params=()):
         return []
     lines = plan(sql, params)
     if connection.vendor == "sqlite":
-        return _sqlite_problems(lines, grouped=" GROUP BY " in sql)
+        return _sqlite_problems(lines, grouped=" GROUP BY " in sql, limited=" LIMIT " in sql)
     return _pg_problems(lines)
 
 
-def _sqlite_problems(lines, grouped):
+def _sqlite_problems(lines, grouped, limited):
     found = []
     # A large table read whole: without an index, or along one (or all of a search's matches).
     whole = [line for line in lines if (match := WHOLE_SQLITE.match(line)) and match.group(1) in LARGE_TABLES]
     for line in whole:
-        if not line.endswith(tuple(ORDERED_READS)) and not (grouped and "COVERING INDEX" in line):
+        ordered = line.endswith(tuple(ORDERED_READS)) and limited  # it stops at the page's end
+        if not ordered and not (grouped and "COVERING INDEX" in line):
             found.append(f"reads a large table whole: {line}")
     for line in lines:
         # Sorting a grouped query's few groups (a facet's values by count) is cheap; sorting or

@@ -1,10 +1,7 @@
 from django.contrib.sitemaps import Sitemap
-from django.core.cache import cache
-from django.db.models import Max
 from django.urls import reverse
 
 from .models import Document, Election, Excerpt, Mission, Organisation
-from .signals import CACHE_SECONDS, record_version
 from .views import excerpt_url, record_numbers
 
 
@@ -36,16 +33,11 @@ class OrganisationSitemap(Sitemap):
 
 
 class LatestChange:
-    """The index's date for a section: one MAX() per record version, not every item loaded in Python
-    (Django's default, which takes seconds at a million excerpts)."""
+    """No date for the section in the index: Django's default loads every item to find the latest,
+    and even one MAX() reads a million rows. Each address in the section's pages keeps its date."""
 
     def get_latest_lastmod(self):
-        key = f"sitemap-lastmod:{type(self).__name__}:{record_version()}"
-        latest = cache.get(key)
-        if latest is None:
-            latest = self.items().order_by().aggregate(latest=Max("updated_at"))["latest"]
-            cache.set(key, latest, timeout=CACHE_SECONDS)
-        return latest
+        return None
 
 
 class MissionSitemap(LatestChange, Sitemap):
