@@ -49,7 +49,10 @@ def load(page, address):
     finally:
         page.remove_listener("requestfinished", on_finished)
         page.remove_listener("requestfailed", on_failed)
-    assert not failed, f"{address}: requests failed: {[request.url for request in failed]}"
+    # Chromium fetches the favicon on its own and may abort that fetch when the page has already
+    # finished loading (seen on a busy CI machine): that says nothing about the site.
+    failed = [r for r in failed if not (r.url.endswith("/favicon.svg") and r.failure == "net::ERR_ABORTED")]
+    assert not failed, f"{address}: requests failed: {[(request.url, request.failure) for request in failed]}"
     fetched = [
         (request.url, request.resource_type, request.sizes()["responseBodySize"], request.response().status)
         for request in requests
