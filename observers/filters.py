@@ -1,13 +1,12 @@
 import django_filters as filters
 from django import forms
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django_countries import countries
 
 from . import search
 from .models import LANGUAGE_CHOICES, Document, Election, Excerpt, Mission, Organisation, Topic
-from .signals import CACHE_SECONDS, record_version
+from .signals import cached_for_version
 
 YEAR_BOUNDS = {"min_value": 1900, "max_value": 2100}
 MAX_TEXT = search.MAX_QUERY_LENGTH
@@ -23,13 +22,12 @@ DIRECTORY_FIELDS = ("pk", "slug", "name", "acronym", "parent_id", "kind")
 def organisation_directory():
     """Every organisation's few fields the filters need, read once per record version: lists that
     filter by organisation then need no query to find it, its child bodies, or the form's choices."""
-    key = f"organisation-directory:{record_version()}"
-    directory = cache.get(key)
-    if directory is None:
+
+    def read():
         rows = Organisation.objects.order_by("name").values_list(*DIRECTORY_FIELDS)
-        directory = [dict(zip(DIRECTORY_FIELDS, row, strict=True)) for row in rows]
-        cache.set(key, directory, timeout=CACHE_SECONDS)
-    return directory
+        return [dict(zip(DIRECTORY_FIELDS, row, strict=True)) for row in rows]
+
+    return cached_for_version("organisation-directory", read)
 
 
 class DirectoryChoiceField(forms.ModelChoiceField):
@@ -85,6 +83,13 @@ def organisation_family(organisation):
 
 class RecordFilterSet(filters.FilterSet):
     """Applies every valid filter and ignores invalid ones, so a bad value never empties the page."""
+
+    # How the list is read, for its pages: the relevance query ("" when not sorted by relevance), and
+    # for lists that continue after a sort key (None for the others), which field holds it and which
+    # way it runs. Subclasses' filter_queryset() may set them per request.
+    relevance_query = ""
+    key_field = None
+    newest_first = True
 
     def filter_queryset(self, queryset):
         for name, value in self.form.cleaned_data.items():
@@ -185,9 +190,7 @@ class ExcerptFilter(RecordFilterSet):
         model = Excerpt
         fields = []
 
-    # As filter_queryset() sets them; it does not run when no filter is given at all.
-    relevance_query = ""
-    newest_first = True
+    # Until filter_queryset() sets it; that does not run when no filter is given at all.
     key_field = "sort_key"
 
     def search(self, queryset, name, value):
@@ -279,7 +282,6 @@ class CharacterisationFilter(RecordFilterSet):
         fields = []
 
     key_field = "sort_key"
-    newest_first = True
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset).order_by("-sort_key")

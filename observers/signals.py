@@ -85,6 +85,16 @@ def _write_version():
     return version
 
 
+def cached_for_version(name, make):
+    """`make()`, cached under `name` until the record next changes."""
+    key = f"{name}:{record_version()}"
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        cache.set(key, value, timeout=CACHE_SECONDS)
+    return value
+
+
 def record_changed(**kwargs):
     if kwargs.get("raw"):
         return

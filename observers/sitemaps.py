@@ -32,7 +32,7 @@ class OrganisationSitemap(Sitemap):
         return Organisation.objects.order_by("pk")
 
 
-class LatestChange:
+class NoSectionDate:
     """No date for the section in the index: Django's default loads every item to find the latest,
     and even one MAX() reads a million rows. Each address in the section's pages keeps its date."""
 
@@ -40,7 +40,7 @@ class LatestChange:
         return None
 
 
-class MissionSitemap(LatestChange, Sitemap):
+class MissionSitemap(NoSectionDate, Sitemap):
     def items(self):
         return Mission.objects.published().order_by("pk")
 
@@ -48,7 +48,7 @@ class MissionSitemap(LatestChange, Sitemap):
         return mission.updated_at
 
 
-class DocumentSitemap(LatestChange, Sitemap):
+class DocumentSitemap(NoSectionDate, Sitemap):
     def items(self):
         return Document.objects.published().order_by("pk")
 
@@ -56,7 +56,7 @@ class DocumentSitemap(LatestChange, Sitemap):
         return document.updated_at
 
 
-class ExcerptSitemap(LatestChange, Sitemap):
+class ExcerptSitemap(NoSectionDate, Sitemap):
     """The largest section, in pages of 1,000, read along the published rows' sort-key index."""
 
     limit = 1000
@@ -71,7 +71,7 @@ class ExcerptSitemap(LatestChange, Sitemap):
         return paginator
 
     def location(self, excerpt):
-        return excerpt_url()(excerpt.pk)
+        return excerpt_url(excerpt.pk)
 
     def lastmod(self, excerpt):
         return excerpt.updated_at

@@ -3,7 +3,6 @@ import hashlib
 import json
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
@@ -19,7 +18,7 @@ from . import citations, export, filters, search
 from .definitions import vocabulary
 from .export import Column
 from .models import Document, Election, Excerpt, Mission, Organisation, Topic
-from .signals import CACHE_SECONDS, record_version
+from .signals import cached_for_version
 
 # Facet counts are a list's heaviest queries and its filter form the slowest to render: both are
 # cached under the record's version (see signals.record_version).
@@ -88,8 +87,7 @@ class RecordListView(FilterView):
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
-        relevance = getattr(self.filterset, "relevance_query", "")
-        key_field = getattr(self.filterset, "key_field", None)
+        relevance, key_field = self.filterset.relevance_query, self.filterset.key_field
         if key_field and not relevance and "after" in self.request.GET:
             after = parse_key(self.request.GET["after"])
             if after is not None:
@@ -131,12 +129,7 @@ class RecordListView(FilterView):
         for name in ignore:
             query.pop(name, None)
         digest = hashlib.sha256(query.urlencode().encode()).hexdigest()
-        key = f"{part}:{self.export_name}:{record_version()}:{digest}"
-        value = cache.get(key)
-        if value is None:
-            value = make()
-            cache.set(key, value, timeout=CACHE_SECONDS)
-        return value
+        return cached_for_version(f"{part}:{self.export_name}:{digest}", make)
 
     def facet_groups(self, queryset):
         return self.cached("facets", lambda: self.count_facets(queryset))
@@ -204,10 +197,9 @@ class RecordListView(FilterView):
 def excerpt_columns():
     """The excerpt export's columns. They read rows of plain values (see EXCERPT_VALUES), which a
     hundred thousand rows stream far faster as than as model objects."""
-    url = excerpt_url()
     return [
         Column("id", "The excerpt's number in the record; its page is /excerpts/<id>/.", lambda r: r["id"]),
-        Column("url", "The excerpt's permanent address.", lambda r: url(r["id"])),
+        Column("url", "The excerpt's permanent address.", lambda r: excerpt_url(r["id"])),
         Column("text", "The passage, verbatim, in its original language.", lambda r: r["text"]),
         Column("language", "ISO 639-1 code of the passage's language.", lambda r: r["language"]),
         Column("translation", "An English translation, if any.", lambda r: r["translation"]),
@@ -294,15 +286,17 @@ def add_primary_excerpts(rows):
         row["primary_excerpts"] = reported[row["id"]]
 
 
-def excerpt_url():
-    """A fast excerpt.get_absolute_url() for exports: the address pattern reversed once, when first used."""
+@functools.cache
+def _excerpt_url_parts():
+    marker = 987654321
+    return reverse("observers:excerpt_detail", kwargs={"pk": marker}).split(str(marker))
 
-    @functools.cache
-    def parts():
-        marker = 987654321
-        return reverse("observers:excerpt_detail", kwargs={"pk": marker}).split(str(marker))
 
-    return lambda pk: f"{parts()[0]}{pk}{parts()[1]}"
+def excerpt_url(pk):
+    """excerpt.get_absolute_url() without the excerpt, for exports and the sitemap: the address
+    pattern is reversed once, when first used."""
+    before, after = _excerpt_url_parts()
+    return f"{before}{pk}{after}"
 
 
 class ExcerptListView(RecordListView):
@@ -472,9 +466,8 @@ class DocumentListView(RecordListView):
 
 def record_numbers():
     """The record's size, as the home page and the sitemap give it: counted once per record version."""
-    key = f"numbers:{record_version()}"
-    numbers = cache.get(key)
-    if numbers is None:
+
+    def count():
         # Grouped by the flag, the count reads one small index instead of the table.
         by_source = dict(
             Excerpt.objects.published().order_by().values_list("is_characterisation").annotate(n=Count("pk"))
@@ -487,8 +480,9 @@ def record_numbers():
                 organisations=Count("organisation", distinct=True),
             )
         )
-        cache.set(key, numbers, timeout=CACHE_SECONDS)
-    return numbers
+        return numbers
+
+    return cached_for_version("numbers", count)
 
 
 class HomeView(TemplateView):

@@ -756,25 +756,20 @@ def test_excerpt_list_query_budget(client, record, rows, query):
     assert count_queries(client, url) == 3
 
 
+def facet_counts(client, url, name):
+    groups = client.get(url).context["facet_groups"]
+    return {item["label"]: item["count"] for group in groups if group["name"] == name for item in group["items"]}
+
+
 def test_facets_and_form_are_cached_until_the_record_changes(client, record):
     url = reverse("observers:excerpt_list") + "?country=KZ"
     cold = count_queries(client, url)
     warm = count_queries(client, url)
     assert warm == cold - 5 - 2  # the five facets, and the form's two database-backed choice lists
-    stance = {
-        i["label"]: i["count"]
-        for g in client.get(url).context["facet_groups"]
-        if g["name"] == "stance"
-        for i in g["items"]
-    }
+    stance = facet_counts(client, url, "stance")
     assert stance["Critical"] == 2
     record.add_excerpts(1)  # saving an excerpt retires the cached counts
-    stance = {
-        i["label"]: i["count"]
-        for g in client.get(url).context["facet_groups"]
-        if g["name"] == "stance"
-        for i in g["items"]
-    }
+    stance = facet_counts(client, url, "stance")
     assert stance["Critical"] == 3
 
 
