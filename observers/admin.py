@@ -642,17 +642,24 @@ class ExcerptAdmin(LargeTableMixin, ImportExportMixin, PublishableAdmin):
         return found
 
 
-def changed_last(queryset, limit):
+def changed_last(queryset, limit, indexed=True):
     """How many rows `queryset` has, and its `limit` most recently changed rows, most recent first.
 
-    One pass finds the rows, counts them (a window count) and sorts their keys, without the joins of
-    select_related (which let SQLite start from the wrong table); then only the listed rows are read
-    in full. Some of the desk's lists have no index to read: one pass over the table, not two.
+    The keys are found and sorted without the joins of select_related (which let SQLite start from the
+    wrong table); then only the listed rows are read in full. A list read from an index of its own
+    rows is counted apart, and only when it is longer than the page: a window count would carry
+    every row through the sort, which costs SQLite more than a second pass over the index. A list
+    with no index to read (`indexed=False`) is read in one pass, its window count giving the total.
     """
-    keyed = queryset.order_by("-updated_at", "-pk").annotate(total=Window(Count("pk")))
-    found = list(keyed.values_list("pk", "total")[:limit])
-    rows = {row.pk: row for row in queryset.filter(pk__in=[key for key, _ in found])}
-    return (found[0][1] if found else 0), [rows[key] for key, _ in found if key in rows]
+    keyed = queryset.order_by("-updated_at", "-pk")
+    if indexed:
+        keys = list(keyed.values_list("pk", flat=True)[:limit])
+        total = len(keys) if len(keys) < limit else queryset.count()
+    else:
+        found = list(keyed.annotate(total=Window(Count("pk"))).values_list("pk", "total")[:limit])
+        keys, total = [key for key, _ in found], (found[0][1] if found else 0)
+    rows = {row.pk: row for row in queryset.filter(pk__in=keys)}
+    return total, [rows[key] for key in keys if key in rows]
 
 
 def editorial_desk(request):
@@ -660,32 +667,30 @@ def editorial_desk(request):
     if not is_publisher(request.user):
         raise PermissionDenied("The editorial desk is for publishers.")
     limit = 100
-    excerpts = Excerpt.objects.select_related("mission__organisation", "mission__election", "document")
+    # An excerpt is shown by its text, status and change date: nothing to join, nothing else to read.
+    excerpts = Excerpt.objects.only("text", "status", "updated_at")
     missions = Mission.objects.select_related("organisation", "election")
     published = Excerpt.Status.PUBLISHED
-    duplicates = (
-        Excerpt.objects.values("document", "text").annotate(n=Count("pk")).filter(n__gt=1).values("document", "text")
-    )
-    duplicate_filter = models.Q()
-    for row in duplicates[:limit]:
-        duplicate_filter |= models.Q(document=row["document"], text=row["text"])
+    # Every excerpt with the same text as another of its document is flagged (Excerpt.save()); a flag
+    # outlives a change of the other one, so each is checked against the other flagged ones.
+    flagged = Excerpt.objects.filter(maybe_duplicate=True)
+    same_text = flagged.filter(document=OuterRef("document"), text=OuterRef("text")).exclude(pk=OuterRef("pk"))
+    # (title, rows, whether an index of the section's own rows finds them: see changed_last)
     sections = [
-        ("Missions waiting for review", missions.filter(status=Mission.Status.IN_REVIEW)),
-        ("Documents waiting for review", Document.objects.filter(status=Document.Status.IN_REVIEW)),
-        ("Excerpts waiting for review", excerpts.filter(status=Excerpt.Status.IN_REVIEW)),
+        ("Missions waiting for review", missions.filter(status=Mission.Status.IN_REVIEW), True),
+        ("Documents waiting for review", Document.objects.filter(status=Document.Status.IN_REVIEW), True),
+        ("Excerpts waiting for review", excerpts.filter(status=Excerpt.Status.IN_REVIEW), True),
         (
             "Published excerpts that are not public (their document or mission is not published)",
-            # Read from the few unpublished documents and missions, through the excerpts' indexes on
-            # them, rather than by joining every published excerpt to its document and mission.
-            excerpts.filter(status=published).filter(
-                models.Q(document__in=Document.objects.exclude(status=published).values("pk"))
-                | models.Q(mission__in=Mission.objects.exclude(status=published).values("pk"))
-            ),
+            # `public` is the excerpt's copy of "published, with its document and mission published".
+            excerpts.filter(status=published, public=False),
+            True,
         ),
-        ("Characterisations without a fidelity rating", excerpts.characterisations().filter(fidelity="")),
+        ("Characterisations without a fidelity rating", excerpts.characterisations().filter(fidelity=""), True),
         (
             "Characterisations without primary excerpts",
             excerpts.characterisations().filter(primary_excerpts__isnull=True),
+            True,
         ),
         (
             "Published missions without a published excerpt",
@@ -694,11 +699,13 @@ def editorial_desk(request):
             missions.filter(status=published).exclude(
                 Exists(Excerpt.objects.published().filter(mission=OuterRef("pk")))
             ),
+            False,
         ),
-        ("Documents without a URL", Document.objects.filter(url="")),
+        ("Documents without a URL", Document.objects.filter(url=""), False),
         (
             "Likely duplicates (the same text in the same document)",
-            excerpts.filter(duplicate_filter) if duplicate_filter else excerpts.none(),
+            excerpts.filter(maybe_duplicate=True).filter(Exists(same_text)),
+            True,
         ),
     ]
     context = {
@@ -712,7 +719,9 @@ def editorial_desk(request):
                     (item, reverse(f"admin:observers_{item._meta.model_name}_change", args=[item.pk])) for item in items
                 ],
             }
-            for title, count, items in [(title, *changed_last(queryset, limit)) for title, queryset in sections]
+            for title, count, items in [
+                (title, *changed_last(queryset, limit, indexed)) for title, queryset, indexed in sections
+            ]
         ],
         "limit": limit,
     }

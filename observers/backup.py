@@ -20,9 +20,9 @@ from django.core.management.base import CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Max
+from django.db.models import Count, Exists, Max, OuterRef
 
-from .models import Topic
+from .models import Excerpt, Topic
 
 # Sessions, login attempts, content types and permissions are not part of the record: a freshly
 # migrated database makes its own.
@@ -116,10 +116,21 @@ def restore(path, using=DEFAULT_DB_ALIAS):
         # loaddata also resets PostgreSQL's sequences past the ids it loaded.
         call_command("loaddata", str(path), database=using, verbosity=0)
         _skip_deleted_ids(connection, using)
+        _flag_maybe_duplicates(using)
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute(SQLITE_REBUILD_SEARCH)
     return sum(model._base_manager.using(using).count() for model in record_models())
+
+
+def _flag_maybe_duplicates(using):
+    """Flag the excerpts that share their document and text, as Excerpt.save() does: loaddata saves
+    rows as they are, and a backup made before the flag existed has none. Only the documents with
+    such a pair (one grouped pass) are looked into."""
+    excerpts = Excerpt.objects.using(using)
+    shared = excerpts.order_by().values("document", "text").annotate(n=Count("pk")).filter(n__gt=1).values("document")
+    same_text = excerpts.filter(document=OuterRef("document"), text=OuterRef("text")).exclude(pk=OuterRef("pk"))
+    excerpts.filter(document__in=shared, maybe_duplicate=False).filter(Exists(same_text)).update(maybe_duplicate=True)
 
 
 def _skip_deleted_ids(connection, using):

@@ -659,9 +659,17 @@ class Excerpt(Publishable):
     search_document = models.GeneratedField(
         expression=SearchDocument(), output_field=SearchVectorField(), db_persist=True
     )
+    # For the editorial desk's likely duplicates, which would otherwise take a pass over every excerpt:
+    # set by save() on the excerpt and on the others of its document with the same text. It stays set
+    # when the other one changes or goes, so the desk checks the flagged ones against each other.
+    maybe_duplicate = models.BooleanField(
+        default=False, editable=False, help_text="Saved with the same text as another excerpt of its document."
+    )
 
     objects = ExcerptQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[topics, primary_excerpts], excluded_fields=["search_document"])
+    history = HistoricalRecords(
+        m2m_fields=[topics, primary_excerpts], excluded_fields=["search_document", "maybe_duplicate"]
+    )
 
     class Meta:
         ordering = ["-sort_key"]
@@ -708,10 +716,26 @@ class Excerpt(Publishable):
                 condition=Q(public=True, is_characterisation=True),
                 name="excerpt_public_char_fidelity",
             ),
-            # The editors' admin: its language filter. (An index of characterisations by change date
-            # made the desk faster, but SQLite then preferred it for the public characterisation list,
-            # and sorted the list instead of reading excerpt_public_source_key in order.)
+            # The editors' admin: its language filter.
             models.Index(fields=["language"], name="excerpt_language"),
+            # The editorial desk's lists of excerpts, each counted and read in order from an index of
+            # its own rows alone: with the id for PostgreSQL, with the condition's columns for SQLite
+            # (which otherwise reads the table, or prefers the status index); and its maybe duplicates,
+            # looked up by document. An earlier index of characterisations by change date took the
+            # public characterisation list away from excerpt_public_source_key on SQLite, which then
+            # sorted it; the list now reads excerpt_public_char_key, whose condition is its own, and
+            # keeps to it beside this one.
+            models.Index(
+                fields=["-updated_at", "-id", "status", "public"],
+                condition=Q(status="published", public=False),
+                name="excerpt_published_hidden",
+            ),
+            models.Index(
+                fields=["-updated_at", "-id", "fidelity", "is_characterisation"],
+                condition=Q(is_characterisation=True),
+                name="excerpt_characterised_desk",
+            ),
+            models.Index(fields=["document"], condition=Q(maybe_duplicate=True), name="excerpt_maybe_duplicate"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -730,7 +754,12 @@ class Excerpt(Publishable):
         self.copy_from_parents()
         if self.pk:
             self.sort_key = make_sort_key(self.document_date, self.pk)
+        same_text = Excerpt.objects.filter(document_id=self.document_id, text=self.text).exclude(pk=self.pk)
+        self.maybe_duplicate = same_text.exists()
         super().save(*args, **kwargs)
+        if self.maybe_duplicate:
+            # The others are flagged too, so that the desk finds each one without reading the table.
+            same_text.filter(maybe_duplicate=False).update(maybe_duplicate=True)
         if self.sort_key is None:
             # A new excerpt: the key needs the id the insert has just given.
             self.sort_key = make_sort_key(self.document_date, self.pk)

@@ -454,3 +454,140 @@ def test_the_admin_needs_a_staff_login(client, f):
     response = client.get(admin_url(Mission, "change", mission.pk))
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+# The editorial desk ------------------------------------------------------------------------------
+
+DUPLICATES = "Likely duplicates (the same text in the same document)"
+HIDDEN = "Published excerpts that are not public (their document or mission is not published)"
+UNRATED = "Characterisations without a fidelity rating"
+PUBLISHED = Excerpt.Status.PUBLISHED
+
+
+def desk(client):
+    """The desk's sections by title: (count, ids listed in order)."""
+    response = client.get(reverse("editorial_desk"))
+    assert response.status_code == 200
+    return {
+        section["title"]: (section["count"], [item.pk for item, _ in section["items"]])
+        for section in response.context["sections"]
+    }
+
+
+def test_the_desk_lists_excerpts_with_the_same_text_in_the_same_document(superuser_client, f):
+    document = f.document()
+    first = f.excerpt(document=document, text="Voting was orderly.")
+    f.excerpt(document=document, text="Counting was slow.")
+    f.excerpt(document=document, text="Voting was orderly!")
+    f.excerpt(document=f.document(), text="Voting was orderly.")
+    second = f.excerpt(document=document, text="Voting was orderly.")
+
+    assert desk(superuser_client)[DUPLICATES] == (2, [second.pk, first.pk])
+    page = superuser_client.get(reverse("editorial_desk")).content.decode()
+    assert f"{DUPLICATES} (2)" in page
+    assert admin_url(Excerpt, "change", first.pk) in page
+
+
+def test_an_edited_text_moves_the_duplicate_flag(superuser_client, f):
+    document = f.document()
+    first = f.excerpt(document=document, text="Voting was orderly.")
+    assert not first.maybe_duplicate
+    second = f.excerpt(document=document, text="Voting was orderly.")
+    first.refresh_from_db()
+    assert first.maybe_duplicate and second.maybe_duplicate
+
+    # Corrected: the texts differ. The other one's flag stays until it is saved, and the desk sees past it.
+    second.text = "Voting was orderly and calm."
+    second.save()
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert not second.maybe_duplicate and first.maybe_duplicate
+    assert desk(superuser_client)[DUPLICATES] == (0, [])
+    first.save()
+    first.refresh_from_db()
+    assert not first.maybe_duplicate
+
+    # Back to the same text, then moved to another document.
+    second.text = first.text
+    second.save()
+    first.refresh_from_db()
+    assert first.maybe_duplicate and second.maybe_duplicate
+    assert desk(superuser_client)[DUPLICATES] == (2, [second.pk, first.pk])
+    second.document = f.document()
+    second.save()
+    assert not second.maybe_duplicate
+    assert desk(superuser_client)[DUPLICATES] == (0, [])
+    # A deleted twin leaves a stale flag, which the desk sees past too.
+    third = f.excerpt(document=document, text=first.text)
+    assert desk(superuser_client)[DUPLICATES] == (2, [third.pk, first.pk])
+    third.delete()
+    assert desk(superuser_client)[DUPLICATES] == (0, [])
+
+
+def test_an_import_flags_the_same_text_in_the_same_document(superuser_client, f):
+    from observers.resources import document_key, mission_key
+
+    from .test_import import csv_file, import_file
+
+    existing = f.excerpt(text="Voting was orderly.")
+    mission = f.mission()
+    row = {"document": document_key(existing.document), "mission": mission_key(mission), "text": existing.text}
+    import_file(superuser_client, Excerpt, csv_file([row | {"stance": "positive"}]))
+
+    imported = Excerpt.objects.get(mission=mission)
+    existing.refresh_from_db()
+    assert imported.maybe_duplicate and existing.maybe_duplicate
+    assert desk(superuser_client)[DUPLICATES] == (2, [imported.pk, existing.pk])
+
+
+def test_the_desk_lists_published_excerpts_whose_document_or_mission_is_not(superuser_client, f):
+    mission = f.mission(status=PUBLISHED)
+    public = f.excerpt(mission=mission, document=f.document(status=PUBLISHED), status=PUBLISHED)
+    draft_document = f.excerpt(mission=mission, document=f.document(), status=PUBLISHED)
+    draft_mission = f.excerpt(document=f.document(status=PUBLISHED), status=PUBLISHED)
+    f.excerpt(document=f.document())  # a draft itself
+
+    assert public.public
+    assert desk(superuser_client)[HIDDEN] == (2, [draft_mission.pk, draft_document.pk])
+
+
+def test_a_desk_list_longer_than_a_page_counts_every_row(superuser_client, f):
+    document = f.document()
+    mission = f.mission()
+    Excerpt.objects.bulk_create(
+        Excerpt(mission=mission, document=document, text=f"Passage {n}", stance="neutral", is_characterisation=True)
+        for n in range(101)
+    )
+    rows = Excerpt.objects.order_by("-updated_at", "-pk").values_list("pk", flat=True)
+
+    assert desk(superuser_client)[UNRATED] == (101, list(rows[:100]))
+
+
+def test_the_desk_runs_as_many_queries_for_many_rows_as_for_few(superuser_client, f):
+    """No query per row; a list longer than the page is counted by one more query."""
+    document = f.document(url="")
+    mission = f.mission(status=PUBLISHED)
+    texts = iter(range(1000))
+
+    def grow_by(n):
+        for _ in range(n):
+            text = f"Passage {next(texts)}"
+            f.excerpt(document=document, text=text, status=PUBLISHED)
+            f.excerpt(mission=mission, document=document, text=text, status=PUBLISHED)
+
+    url = reverse("editorial_desk")
+    grow_by(5)
+    superuser_client.get(url)  # fills per-process caches (content types, …) that the first request builds
+    few = len(queries_for(superuser_client, url))
+    grow_by(40)
+    assert len(queries_for(superuser_client, url)) == few
+    assert desk(superuser_client)[DUPLICATES][0] == 90
+    # Longer than a page: the duplicates, the hidden excerpts and the two lists of characterisations.
+    grow_by(10)
+    longer = len(queries_for(superuser_client, url))
+    assert longer == few + 4
+    grow_by(20)
+    assert len(queries_for(superuser_client, url)) == longer
+    sections = desk(superuser_client)
+    assert sections[DUPLICATES][0] == sections[HIDDEN][0] == sections[UNRATED][0] == 150
+    assert len(sections[DUPLICATES][1]) == 100

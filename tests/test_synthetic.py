@@ -1,6 +1,7 @@
 """generate_synthetic: a synthetic record that is consistent, searchable, deterministic, and kept apart
 from the real one."""
 
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -8,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 
 from observers import search
+from observers.management.commands import generate_synthetic
 from observers.models import Document, Election, Excerpt, Mission, Organisation, Publishable, make_sort_key
 from observers.signals import record_version
 
@@ -40,6 +42,7 @@ def snapshot():
             excerpt.fidelity,
             excerpt.status,
             excerpt.public,
+            excerpt.maybe_duplicate,
             excerpt.document.title,
             excerpt.document_date,
             excerpt.mission.head,
@@ -79,6 +82,19 @@ def test_makes_the_record_asked_for_with_every_copy_right():
     assert set(excerpts.values_list("stance", flat=True)) == set(Excerpt.Stance.values)
     assert not Mission.objects.exclude(status=PUBLISHED).exclude(published_at=None).exists()
     assert not Document.objects.exclude(status=PUBLISHED).exclude(published_at=None).exists()
+
+
+@pytest.mark.parametrize("batch", [20_000, 50])
+def test_excerpts_with_the_same_text_in_a_document_are_flagged_as_saving_them_would(monkeypatch, batch):
+    # Few sentences, so that the excerpts of a document often share a text.
+    monkeypatch.setattr(generate_synthetic, "SENTENCES", 30)
+    generate(batch=batch)
+
+    rows = list(synthetic_excerpts().values_list("pk", "document", "text", "maybe_duplicate"))
+    texts = Counter((document, text) for _, document, text, _ in rows)
+    flagged = {pk for pk, *_, flag in rows if flag}
+    assert flagged == {pk for pk, document, text, _ in rows if texts[document, text] > 1}
+    assert 0 < len(flagged) < len(rows)
 
 
 def test_the_search_index_holds_the_synthetic_excerpts():

@@ -550,20 +550,34 @@ class Command(BaseCommand):
         excerpts = writer(cursor, pool, variants, by_document, constant, keyed)
         pk = next_id(cursor, Excerpt)
         sentences = len(pool)
+        # Each sentence's first place in the pool: two excerpts have the same text exactly when they
+        # have the same numbers here (a sentence has one full stop, at its end).
+        first_of = {}
+        same = [first_of.setdefault(sentence, n) for n, sentence in enumerate(pool)]
         phases.add("excerpts: preparation", time.monotonic() - started)
         made, rows = 0, []
         try:
             making = time.monotonic()
             # The documents are in date order: so are the excerpts, and their ids.
             for many, document, variant in plan:
+                # The document's texts, each with the row of its first excerpt: the excerpts that share
+                # a text are flagged as maybe duplicates, as Excerpt.save() flags them. A document's
+                # excerpts are all in one batch.
+                texts = {}
                 for _ in range(many):
                     draw = random_()
                     if draw < TWO_SENTENCES_SHARE:
                         first, second = int(draw / TWO_SENTENCES_SHARE * sentences), None
+                        text = same[first]
                     else:
                         first, second = int(random_() * sentences), int(random_() * sentences)
+                        text = (same[first], same[second])
                     status = document if random_() < PUBLISHED_SHARE else document + 1
-                    rows.append((pk, status, variant + int(random_() * VARIANTS), first, second))
+                    earlier = texts.setdefault(text, len(rows))
+                    repeated = earlier != len(rows)
+                    rows.append((pk, status, variant + int(random_() * VARIANTS), first, second, repeated))
+                    if repeated:
+                        rows[earlier] = (*rows[earlier][:-1], True)
                     pk += 1
                 if len(rows) >= batch:
                     phases.add("excerpts: rows made in Python", time.monotonic() - making)
@@ -586,7 +600,8 @@ class Command(BaseCommand):
 
 
 class Excerpts:
-    """Writes excerpts given as (id, document, variant, first sentence, second sentence or None).
+    """Writes excerpts given as (id, document, variant, first sentence, second sentence or None, whether
+    another excerpt of the document has the same text).
 
     `document` indexes `by_document` (the sort key's day part, then what the excerpt copies from its
     document, mission and election), `variant` indexes `variants` ((page, stance, is_headline,
@@ -604,7 +619,7 @@ class Excerpts:
         self.by_document = [(row[0], row[1:]) for row in by_document]
         self.constant = tuple(constant.values())
         self.columns = ["id", "sort_key"] if keyed else ["id"]
-        self.columns += ["text", *self.BY_VARIANT, *self.BY_DOCUMENT, *constant]
+        self.columns += ["text", "maybe_duplicate", *self.BY_VARIANT, *self.BY_DOCUMENT, *constant]
         # Strict: a column added to the model stops the generator rather than stay empty.
         self.table = Table(cursor, Excerpt, self.columns, strict=True)
         self.topics = Table(cursor, Excerpt.topics.through, ["excerpt_id", "topic_id"])
@@ -612,11 +627,11 @@ class Excerpts:
     def insert(self, rows):
         pool, variants, by_document, constant = self.pool, self.variants, self.by_document, self.constant
         excerpts, links = [], []
-        for pk, document, variant, first, second in rows:
+        for pk, document, variant, first, second, duplicate in rows:
             base_key, copied = by_document[document]
             values, topics = variants[variant]
             text = pool[first] if second is None else f"{pool[first]} {pool[second]}"
-            head = (pk, base_key + pk, text) if self.keyed else (pk, text)
+            head = (pk, base_key + pk, text, duplicate) if self.keyed else (pk, text, duplicate)
             excerpts.append(head + values + copied + constant)
             links.extend((pk, topic) for topic in topics)
         self.table.insert(excerpts)
@@ -641,7 +656,7 @@ class SQLiteExcerpts(Excerpts):
             f"CREATE TEMP TABLE synthetic_variants (id INTEGER PRIMARY KEY, {by_variant_columns})",
             "CREATE TEMP TABLE synthetic_variant_topics (variant, topic, PRIMARY KEY (variant, topic)) WITHOUT ROWID",
             "CREATE TEMP TABLE synthetic_sentences (id INTEGER PRIMARY KEY, text)",
-            "CREATE TEMP TABLE synthetic_rows (id INTEGER PRIMARY KEY, document, variant, first, second)",
+            "CREATE TEMP TABLE synthetic_rows (id INTEGER PRIMARY KEY, document, variant, first, second, duplicate)",
         ]
         for statement in statements:
             cursor.execute(statement)
@@ -663,6 +678,7 @@ class SQLiteExcerpts(Excerpts):
             "id": "r.id",
             "sort_key": "d.base_key + r.id",
             "text": "CASE WHEN r.second IS NULL THEN s1.text ELSE s1.text || ' ' || s2.text END",
+            "maybe_duplicate": "r.duplicate",
             **{column: f"v.{quote(column)}" for column in self.BY_VARIANT},
             **{column: f"d.{quote(column)}" for column in self.BY_DOCUMENT},
             **dict.fromkeys(constant, "%s"),
@@ -685,7 +701,7 @@ class SQLiteExcerpts(Excerpts):
 
     def insert(self, rows):
         cursor = self.cursor
-        cursor.executemany("INSERT INTO temp.synthetic_rows VALUES (%s, %s, %s, %s, %s)", rows)
+        cursor.executemany("INSERT INTO temp.synthetic_rows VALUES (%s, %s, %s, %s, %s, %s)", rows)
         cursor.execute(self.insert_excerpts, self.constant)
         cursor.execute(self.insert_links)
         cursor.execute("DELETE FROM temp.synthetic_rows")
