@@ -1,13 +1,18 @@
-"""A Redis cache that degrades to no cache while Redis is unreachable.
+"""Caches that degrade to no cache rather than to an error page.
 
-The site never needs the cache to answer: when Redis is down, every read is a miss and every write is
+The site never needs the cache to answer. When Redis is down, every read is a miss and every write is
 dropped, a warning is logged once, and Redis is left alone for a few seconds before the next try, so
-that a dead server does not cost every request a connection attempt.
+that a dead server does not cost every request a connection attempt. The file cache, the default
+without Redis, does the same when its folder cannot be used.
 """
 
+import contextlib
 import logging
+import os
+import stat
 import time
 
+from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -82,3 +87,62 @@ class ResilientRedisCache(RedisCache):
 
     def clear(self):
         return self._call("clear", lambda: False)
+
+
+class SharedFileCache(FileBasedCache):
+    """Django's file cache, shared by every worker on the machine (a worker that starts, or that
+    gunicorn replaces after its quota of requests, finds the others' pages and counts), refusing a
+    folder that someone else could write to (entries are pickles), and never an error page: a folder
+    that cannot be used is a miss on every read, with a warning logged once."""
+
+    def __init__(self, directory, params):
+        super().__init__(directory, params)
+        self._usable = None
+
+    def _createdir(self):
+        # Made (or found unusable) on first use, never an error at start-up.
+        with contextlib.suppress(OSError):
+            super()._createdir()
+
+    def _folder_usable(self):
+        if self._usable is None:
+            try:
+                os.makedirs(self._dir, 0o700, exist_ok=True)
+                status = os.stat(self._dir)
+                self._usable = status.st_uid == os.getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+                reason = "it belongs to someone else or others may write to it"
+            except OSError as error:
+                self._usable, reason = False, error
+            if not self._usable:
+                logger.warning("Cache folder %s is not used, serving without a cache: %s", self._dir, reason)
+        return self._usable
+
+    def _safely(self, method, fallback, *args, **kwargs):
+        if not self._folder_usable():
+            return fallback()
+        try:
+            return getattr(super(), method)(*args, **kwargs)
+        except OSError as error:
+            logger.warning("Cache folder %s failed, treated as a miss: %s", self._dir, error)
+            return fallback()
+
+    def add(self, *args, **kwargs):
+        return self._safely("add", lambda: False, *args, **kwargs)
+
+    def get(self, key, default=None, version=None):
+        return self._safely("get", lambda: default, key, default, version)
+
+    def set(self, *args, **kwargs):
+        return self._safely("set", lambda: None, *args, **kwargs)
+
+    def touch(self, *args, **kwargs):
+        return self._safely("touch", lambda: False, *args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        return self._safely("delete", lambda: False, *args, **kwargs)
+
+    def has_key(self, *args, **kwargs):
+        return self._safely("has_key", lambda: False, *args, **kwargs)
+
+    def clear(self):
+        return self._safely("clear", lambda: None)

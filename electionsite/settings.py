@@ -129,6 +129,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
+_DATABASE_DIGEST = hashlib.sha256(str(DATABASES["default"].get("NAME")).encode()).hexdigest()[:16]
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -139,15 +140,23 @@ if os.environ.get("REDIS_URL"):
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            # Files every worker on the machine shares: a page or a count made by one serves them all,
+            # and survives a worker's replacement. One folder per database.
+            "BACKEND": "electionsite.cache.SharedFileCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR")
+            or os.path.join(tempfile.gettempdir(), f"eor-cache-{os.getuid()}-{_DATABASE_DIGEST}"),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 if os.environ.get("DJANGO_CACHE", "on") == "off":
     # Nothing cached at all: for measuring what every page costs to build.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
-# Where the record's version is kept when the cache is per process (see observers/signals.py): one
-# file per database, which every worker on the machine reads.
+# Where the record's version is kept without Redis (see observers/signals.py): one file per
+# database, which every worker on the machine reads.
 RECORD_VERSION_FILE = os.environ.get("DJANGO_RECORD_VERSION_FILE") or os.path.join(
-    tempfile.gettempdir(),
-    "eor-record-version-" + hashlib.sha256(str(DATABASES["default"].get("NAME")).encode()).hexdigest()[:16],
+    tempfile.gettempdir(), f"eor-record-version-{_DATABASE_DIGEST}"
 )
 # Visitors' pages served whole from the cache until the record changes (observers.middleware).
 PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)

@@ -48,9 +48,10 @@ RECORD_VERSION = "observers:record-version"
 
 # Cached parts of pages carry the record's version in their keys, which retires them as soon as
 # anything changes. With Redis the version lives in the cache, shared by every worker and server.
-# With the per-process memory cache it lives in a small file (settings.RECORD_VERSION_FILE), which
-# every worker on the machine reads, so that one worker's save retires the others' entries too; a
-# second server without Redis would only see it when its entries expire, after ten minutes.
+# Without it (the cache is then in files of this machine, or in a process's memory) the version
+# lives in a small file (settings.RECORD_VERSION_FILE), which every worker on the machine reads, so
+# that one worker's save retires every worker's entries; a second server without Redis would only
+# see it when its entries expire, after ten minutes.
 SHARED_CACHE = "Redis" in settings.CACHES["default"]["BACKEND"]
 NO_CACHE = "Dummy" in settings.CACHES["default"]["BACKEND"]
 CACHE_SECONDS = 60 * 60 if SHARED_CACHE else 10 * 60
@@ -85,13 +86,27 @@ def _write_version():
     return version
 
 
-def cached_for_version(name, make):
-    """`make()`, cached under `name` until the record next changes."""
-    key = f"{name}:{record_version()}"
+# Small values a page asks for several times (the organisation directory, its choices), kept in this
+# process for the current version once read: each cache read unpickles a new copy.
+_kept = {"version": None, "values": {}}
+
+
+def cached_for_version(name, make, keep=False):
+    """`make()`, cached under `name` until the record next changes; with `keep`, also kept in this
+    process (callers must not change it)."""
+    version = record_version()
+    key = f"{name}:{version}"
+    if keep:
+        if _kept["version"] != version:
+            _kept.update(version=version, values={})
+        elif key in _kept["values"]:
+            return _kept["values"][key]
     value = cache.get(key)
     if value is None:
         value = make()
         cache.set(key, value, timeout=CACHE_SECONDS)
+    if keep and not NO_CACHE:
+        _kept["values"][key] = value
     return value
 
 

@@ -214,3 +214,37 @@ def test_redis_goes_away_and_comes_back(client, excerpt, redis_server, monkeypat
         assert cache.get("key") == "again"
     messages = [r.getMessage() for r in caplog.records if r.name == "electionsite.cache"]
     assert messages[0].startswith("Cache unavailable") and messages[-1].startswith("Cache available again")
+
+
+def file_cache(directory):
+    return resilient.SharedFileCache(str(directory), {})
+
+
+def test_the_file_cache_is_shared_by_every_worker(tmp_path):
+    # Two workers (two cache objects on the same folder): what one stores, the other reads.
+    one, other = file_cache(tmp_path / "cache"), file_cache(tmp_path / "cache")
+    one.set("page", {"html": "<p>Made once</p>"}, timeout=60)
+    assert other.get("page") == {"html": "<p>Made once</p>"}
+    assert oct(os.stat(tmp_path / "cache").st_mode & 0o777) == "0o700"
+
+
+def test_a_cache_folder_others_may_write_to_is_not_used(tmp_path, caplog):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    planted = file_cache(folder)
+    with caplog.at_level(logging.WARNING, logger="electionsite.cache"):
+        planted.set("page", "stored", timeout=60)
+        assert planted.get("page", "missed") == "missed"
+    assert list(folder.iterdir()) == []
+    assert "is not used" in caplog.text
+
+
+def test_a_cache_folder_that_cannot_be_made_is_a_miss_not_an_error(tmp_path, caplog):
+    (tmp_path / "a-file").write_text("not a folder")
+    broken = file_cache(tmp_path / "a-file" / "cache")
+    with caplog.at_level(logging.WARNING, logger="electionsite.cache"):
+        broken.set("page", "stored", timeout=60)
+        assert broken.get("page") is None
+        assert broken.add("page", "stored") is False
+    assert "serving without a cache" in caplog.text

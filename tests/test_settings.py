@@ -48,3 +48,16 @@ def test_deploy_check_passes_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_without_redis_the_cache_is_a_folder_per_database_unless_one_is_given(tmp_path):
+    code = "from django.conf import settings; c = settings.CACHES['default']; print(c['BACKEND'], c['LOCATION'])"
+    common = {"DJANGO_DEBUG": "true", "DJANGO_SETTINGS_MODULE": "electionsite.settings"}
+    first = run(["-c", "import django; django.setup(); " + code], **common, DATABASE_URL="sqlite:////srv/one.db")
+    second = run(["-c", "import django; django.setup(); " + code], **common, DATABASE_URL="sqlite:////srv/two.db")
+    assert first.returncode == 0, first.stderr
+    backend, location = first.stdout.split()
+    assert backend == "electionsite.cache.SharedFileCache"
+    assert location != second.stdout.split()[1]
+    chosen = run(["-c", "import django; django.setup(); " + code], **common, DJANGO_CACHE_DIR=str(tmp_path / "cache"))
+    assert chosen.stdout.split()[1] == str(tmp_path / "cache")
