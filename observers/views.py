@@ -4,7 +4,8 @@ import json
 from collections import defaultdict
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -79,11 +80,18 @@ class RecordListView(FilterView):
 
     def get(self, request, *args, **kwargs):
         if "format" in kwargs:
-            filterset = self.get_filterset(self.get_filterset_class())
+            filterset_class = self.get_filterset_class()
+            filterset = filterset_class(
+                **self.get_filterset_kwargs(filterset_class) | {"queryset": self.get_export_queryset()}
+            )
             return export.response(
                 filterset.qs, self.export_columns, kwargs["format"], self.export_name, values=self.export_values
             )
         return super().get(request, *args, **kwargs)
+
+    def get_export_queryset(self):
+        """The rows an export filters: the list's own, unless the export reads them differently."""
+        return self.get_queryset()
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
@@ -195,46 +203,41 @@ class RecordListView(FilterView):
 
 
 def excerpt_columns():
-    """The excerpt export's columns. They read rows of plain values (see EXCERPT_VALUES), which a
-    hundred thousand rows stream far faster as than as model objects."""
+    """The excerpt export's columns. They read plain values (EXCERPT_VALUES, and what
+    add_topics_and_elections adds), which a hundred thousand rows stream far faster as than as model
+    objects."""
     return [
-        Column("id", "The excerpt's number in the record; its page is /excerpts/<id>/.", lambda r: r["id"]),
-        Column("url", "The excerpt's permanent address.", lambda r: excerpt_url(r["id"])),
-        Column("text", "The passage, verbatim, in its original language.", lambda r: r["text"]),
-        Column("language", "ISO 639-1 code of the passage's language.", lambda r: r["language"]),
-        Column("translation", "An English translation, if any.", lambda r: r["translation"]),
-        Column(
-            "translation_status", "Official, unofficial or editor's translation.", lambda r: r["translation_status"]
-        ),
-        Column("stance", "The passage's stance: positive, mixed, critical or neutral.", lambda r: r["stance"]),
-        Column("topics", "The topics the passage speaks about.", lambda r: r["topics"]),
-        Column("headline", "Whether it is the mission's headline conclusion.", lambda r: r["is_headline"]),
+        Column("id", "The excerpt's number in the record; its page is /excerpts/<id>/."),
+        Column("url", "The excerpt's permanent address."),
+        Column("text", "The passage, verbatim, in its original language."),
+        Column("language", "ISO 639-1 code of the passage's language."),
+        Column("translation", "An English translation, if any."),
+        Column("translation_status", "Official, unofficial or editor's translation."),
+        Column("stance", "The passage's stance: positive, mixed, critical or neutral."),
+        Column("topics", "The topics the passage speaks about."),
+        Column("headline", "Whether it is the mission's headline conclusion.", field="is_headline"),
         Column(
             "characterisation",
             "Whether it is a third party's characterisation of what the mission said.",
-            lambda r: r["is_characterisation"],
+            field="is_characterisation",
         ),
-        Column("fidelity", "For a characterisation: how faithfully it reports the mission.", lambda r: r["fidelity"]),
-        Column("fidelity_note", "The editors' note on the fidelity rating.", lambda r: r["fidelity_note"]),
-        Column("page", "Page in the document.", lambda r: r["page"]),
-        Column("paragraph", "Paragraph or section in the document.", lambda r: r["paragraph"]),
-        Column("organisation", "The observing organisation.", lambda r: r["mission__organisation__name"]),
-        Column("mission_type", "The mission's type.", lambda r: r["mission__mission_type"]),
-        Column("country", "ISO 3166 code of the election's country.", lambda r: r["country"]),
-        Column("election", "The election.", lambda r: r["election_name"]),
-        Column("election_date", "Election day (YYYY-MM-DD).", lambda r: iso(r["election_date"])),
-        Column("document", "The document's title.", lambda r: r["document__title"]),
-        Column("document_kind", "The document's kind.", lambda r: r["document_kind"]),
-        Column("document_date", "The date the document bears.", lambda r: iso(r["document_date"])),
-        Column("publisher", "The document's publisher.", lambda r: r["document__publisher__name"]),
-        Column("provenance", "Which copy of the document the URL points to.", lambda r: r["provenance"]),
-        Column("document_url", "Where the document can be read.", lambda r: r["document__url"]),
-        Column("archive_url", "An archived copy of the document.", lambda r: r["document__archive_url"]),
+        Column("fidelity", "For a characterisation: how faithfully it reports the mission."),
+        Column("fidelity_note", "The editors' note on the fidelity rating."),
+        Column("page", "Page in the document."),
+        Column("paragraph", "Paragraph or section in the document."),
+        Column("organisation", "The observing organisation.", field="mission__organisation__name"),
+        Column("mission_type", "The mission's type.", field="mission__mission_type"),
+        Column("country", "ISO 3166 code of the election's country."),
+        Column("election", "The election.", field="election_name"),
+        Column("election_date", "Election day (YYYY-MM-DD)."),
+        Column("document", "The document's title.", field="document__title"),
+        Column("document_kind", "The document's kind."),
+        Column("document_date", "The date the document bears."),
+        Column("publisher", "The document's publisher.", field="document__publisher__name"),
+        Column("provenance", "Which copy of the document the URL points to."),
+        Column("document_url", "Where the document can be read.", field="document__url"),
+        Column("archive_url", "An archived copy of the document.", field="document__archive_url"),
     ]
-
-
-def iso(date):
-    return date and date.isoformat()
 
 
 # What the excerpt exports read: the excerpt's own columns and copies, and a few of its parents'.
@@ -247,22 +250,43 @@ EXCERPT_VALUES = [
 ]
 
 
-def add_topics_and_elections(rows):
-    """Per chunk of exported excerpts: their topics' names (one query) and their elections' names."""
+def add_topics_and_elections(values):
+    """Per chunk of exported excerpts: their addresses, their topics' names (one query) and their
+    elections' names."""
+    ids = values["id"]
+    # Read from the link table's own index, without the topics: their names and order come from
+    # topic_names(), and a thousand excerpts have only a few topics between them.
+    names = topic_names()
+    links = Excerpt.topics.through.objects.filter(excerpt_id__in=export.id_list(ids)).values_list(
+        "excerpt_id", "topic_id"
+    )
     topics = defaultdict(list)
-    links = Excerpt.topics.through.objects.filter(excerpt_id__in=[row["id"] for row in rows])
-    for excerpt_id, name in links.order_by("topic__name").values_list("excerpt_id", "topic__name"):
-        topics[excerpt_id].append(name)
-    for row in rows:
-        row["topics"] = topics[row["id"]]
-        row["election_name"] = election_name(
-            row["election_id"],
-            row["country"],
-            row["election__kind"],
-            row["election__chamber"],
-            row["election_date"],
-            row["election__round"],
+    for excerpt_id, topic_id in sorted(links, key=lambda link: names[link[1]]):
+        topics[excerpt_id].append(names[topic_id][1])
+    values["topics"] = [topics.get(pk, []) for pk in ids]
+    values["url"] = list(map(excerpt_url, ids))
+    values["election_name"] = list(
+        map(
+            election_name,
+            values["election_id"],
+            values["country"],
+            values["election__kind"],
+            values["election__chamber"],
+            values["election_date"],
+            values["election__round"],
         )
+    )
+
+
+def topic_names():
+    """{topic id: (its place in the order of names, its name)}, read once per record version."""
+    return cached_for_version(
+        "topic-names",
+        lambda: {
+            pk: (place, name)
+            for place, (pk, name) in enumerate(Topic.objects.order_by("name").values_list("pk", "name"))
+        },
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -273,17 +297,16 @@ def election_name(pk, country, kind, chamber, election_date, round):  # noqa: A0
     return str(election)
 
 
-def add_primary_excerpts(rows):
+def add_primary_excerpts(values):
     """Per chunk of exported characterisations: the published primary excerpts they report (one query)."""
-    add_topics_and_elections(rows)
+    add_topics_and_elections(values)
     reported = defaultdict(list)
     links = Excerpt.primary_excerpts.through.objects.filter(
-        from_excerpt_id__in=[row["id"] for row in rows], to_excerpt__public=True
+        from_excerpt_id__in=export.id_list(values["id"]), to_excerpt__public=True
     )
     for from_id, to_id in links.order_by("to_excerpt_id").values_list("from_excerpt_id", "to_excerpt_id"):
         reported[from_id].append(to_id)
-    for row in rows:
-        row["primary_excerpts"] = reported[row["id"]]
+    values["primary_excerpts"] = [reported.get(pk, []) for pk in values["id"]]
 
 
 @functools.cache
@@ -326,11 +349,7 @@ class CharacterisationListView(RecordListView):
         ("about", "organisation__slug", "organisation__name"),
     ]
     export_columns = excerpt_columns() + [
-        Column(
-            "primary_excerpts",
-            "The ids of the observers' own passages the characterisation claims to report.",
-            lambda r: r["primary_excerpts"],
-        )
+        Column("primary_excerpts", "The ids of the observers' own passages the characterisation claims to report.")
     ]
     export_values = (EXCERPT_VALUES, add_primary_excerpts)
     export_name = "characterisation"
@@ -343,27 +362,68 @@ class CharacterisationListView(RecordListView):
         )
 
 
+def add_countries_and_missions(values):
+    """Per chunk of exported elections: their countries' codes and names, and their numbers of
+    published missions."""
+    countries = list(map(country_code_and_name, values["country"]))
+    values["country_code"] = [code for code, _ in countries]
+    values["country_name"] = [name for _, name in countries]
+    counts = published_mission_counts()
+    values["missions"] = [counts.get(pk, 0) for pk in values["id"]]
+
+
+@functools.lru_cache(maxsize=1024)
+def country_code_and_name(code):
+    """(election.country.code, election.country.name) for a stored country code, found once."""
+    country = Election(country=code).country
+    return country.code, country.name
+
+
+def published_mission_counts():
+    """{election id: its number of published missions}, counted once per record version."""
+    return cached_for_version(
+        "election-mission-counts",
+        lambda: dict(Mission.objects.published().order_by().values_list("election").annotate(n=Count("pk"))),
+    )
+
+
+def published_missions_of(field):
+    """The number of published missions of each listed election or organisation, counted for the
+    rows shown (a subquery per row, through the missions' index on `field`), rather than grouping
+    every mission of the record and then taking one page of the groups."""
+    missions = Mission.objects.published().filter(**{field: OuterRef("pk")}).order_by()
+    return Coalesce(Subquery(missions.values(field).annotate(n=Count("pk")).values("n")), 0)
+
+
 class ElectionListView(RecordListView):
     filterset_class = filters.ElectionFilter
     template_name = "observers/election_filter.html"
     facets = [("country", "country", None), ("kind", "kind", None)]
     export_columns = [
-        Column("slug", "The election's address: /elections/<slug>/.", lambda e: e.slug),
-        Column("country", "ISO 3166 code of the country.", lambda e: e.country.code),
-        Column("country_name", "The country's name.", lambda e: e.country.name),
-        Column("kind", "Parliamentary, presidential, referendum …", lambda e: e.kind),
-        Column("chamber", "The chamber or title, if any.", lambda e: e.chamber),
-        Column("election_date", "Election day.", lambda e: e.election_date.isoformat()),
-        Column("round", "The round.", lambda e: e.round),
-        Column("early", "Whether it was an early election.", lambda e: e.is_early),
-        Column("missions", "The number of published missions.", lambda e: e.mission_count),
+        Column("slug", "The election's address: /elections/<slug>/."),
+        Column("country", "ISO 3166 code of the country.", field="country_code"),
+        Column("country_name", "The country's name."),
+        Column("kind", "Parliamentary, presidential, referendum …"),
+        Column("chamber", "The chamber or title, if any."),
+        Column("election_date", "Election day."),
+        Column("round", "The round."),
+        Column("early", "Whether it was an early election.", field="is_early"),
+        Column("missions", "The number of published missions."),
     ]
+    export_values = (
+        ["id", "slug", "country", "kind", "chamber", "election_date", "round", "is_early"],
+        add_countries_and_missions,
+    )
     export_name = "election"
 
     def get_queryset(self):
-        return Election.objects.annotate(
-            mission_count=Count("missions", filter=Q(missions__status=Mission.Status.PUBLISHED))
-        ).order_by("-election_date", "country")
+        return Election.objects.annotate(mission_count=published_missions_of("election")).order_by(
+            "-election_date", "country"
+        )
+
+    def get_export_queryset(self):
+        # Plain rows: the export's mission counts come from one grouped count (see add_countries_and_missions).
+        return Election.objects.order_by("-election_date", "country")
 
 
 class OrganisationListView(RecordListView):
@@ -389,7 +449,7 @@ class OrganisationListView(RecordListView):
     def get_queryset(self):
         return (
             Organisation.objects.select_related("parent")
-            .annotate(mission_count=Count("missions", filter=Q(missions__status=Mission.Status.PUBLISHED)))
+            .annotate(mission_count=published_missions_of("organisation"))
             .order_by("name")
         )
 
@@ -495,9 +555,9 @@ class HomeView(TemplateView):
         context.update(
             numbers=numbers,
             recent_excerpts=published_excerpts().order_by("-published_at", "-pk")[:6],
-            recent_elections=Election.objects.filter(pk__in=missions.values("election"))
-            .annotate(mission_count=Count("missions", filter=Q(missions__status=Mission.Status.PUBLISHED)))
-            .order_by("-election_date")[:6],
+            recent_elections=Election.objects.filter(Exists(missions.filter(election=OuterRef("pk"))))
+            .annotate(mission_count=published_missions_of("election"))
+            .order_by("-election_date", "-pk")[:6],
         )
         return context
 

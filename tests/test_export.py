@@ -1,0 +1,169 @@
+"""The exports write, column by column, what csv.writer and json.dumps write row by row."""
+
+import csv
+import datetime
+import decimal
+import io
+import json
+import random
+
+import pytest
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+
+from observers import export
+from observers.export import Column
+from observers.models import Election, Mission
+
+AWKWARD = [
+    "",
+    "plain",
+    "with, comma",
+    'with "quotes"',
+    '"',
+    "line\nbreak",
+    "carriage\rreturn",
+    "\r\n",
+    "=1+1",
+    "+1",
+    "-2",
+    "@SUM(A1)",
+    "\tTab",
+    "\rReturn",
+    "'quoted already",
+    " leading space",
+    "nul\0inside",
+    "\0",
+    "back\\slash",
+    "control \x01\x1f\x7f",
+    "Қазақстан, «выборы»",
+    "emoji 🗳️",
+    "\u2028separator",
+]
+
+
+def reference_csv(rows, columns):
+    """The exports' CSV as it was written row by row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    out.write("\ufeff")
+    writer.writerow([column.name for column in columns])
+    for row in rows:
+        writer.writerow([export.neutralise(export._plain(value)) for value in row])
+    return out.getvalue()
+
+
+def reference_json(rows, columns):
+    records = [
+        json.dumps(
+            {column.name: value for column, value in zip(columns, row, strict=True)}, ensure_ascii=False, default=str
+        )
+        for row in rows
+    ]
+    return "[\n" + ",\n".join(records) + "\n]\n"
+
+
+def written(rows, columns, chunk):
+    chunks = [[list(values) for values in zip(*rows[i : i + chunk], strict=True)] for i in range(0, len(rows), chunk)]
+    csv_text = "".join(export._csv_chunks(iter(chunks), columns))
+    json_text = "".join(export._json_chunks(iter(chunks), columns))
+    return csv_text, json_text
+
+
+def random_value(rng, kind):
+    if kind == "text":
+        return rng.choice(AWKWARD) + rng.choice(["", " x", ", y", '"z"'])
+    if kind == "text or none":
+        return rng.choice([None, rng.choice(AWKWARD)])
+    if kind == "int":
+        return rng.randint(-5, 10**12)
+    if kind == "int or none":
+        return rng.choice([None, rng.randint(-5, 5)])
+    if kind == "flag":
+        return rng.choice([True, False])
+    if kind == "flag or none":
+        return rng.choice([True, False, None])
+    if kind == "date":
+        return rng.choice([None, datetime.date(2024, 1, rng.randint(1, 31))])
+    if kind == "list of text":
+        return rng.sample(AWKWARD, rng.randint(0, 3))
+    if kind == "list of ints":
+        return rng.sample(range(-3, 100), rng.randint(0, 3))
+    # A column of anything: the cell-by-cell path.
+    return rng.choice(
+        [
+            None,
+            True,
+            3,
+            2.5,
+            float("nan"),
+            decimal.Decimal("1.10"),
+            datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.UTC),
+            datetime.date(2024, 5, 1),
+            mark_safe("<b>safe, text</b>"),
+            "=text",
+            ["a", 1, None],
+            (1, "b"),
+        ]
+    )
+
+
+KINDS = [
+    "text",
+    "text or none",
+    "int",
+    "int or none",
+    "flag",
+    "flag or none",
+    "date",
+    "list of text",
+    "list of ints",
+    "anything",
+]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_columns_are_written_as_rows_were(seed):
+    rng = random.Random(seed)
+    columns = [Column(f"{kind} {n}", "") for n, kind in enumerate(KINDS)]
+    rows = [[random_value(rng, kind) for kind in KINDS] for _ in range(rng.randint(1, 60))]
+    csv_text, json_text = written(rows, columns, chunk=rng.randint(1, 25))
+    assert csv_text == reference_csv(rows, columns)
+    assert json_text == reference_json(rows, columns)
+
+
+def test_a_column_of_one_kind_throughout():
+    columns = [Column("text", ""), Column("flag", ""), Column("number", "")]
+    rows = [[text, n % 2 == 0, n] for n, text in enumerate(AWKWARD)]
+    csv_text, json_text = written(rows, columns, chunk=7)
+    assert csv_text == reference_csv(rows, columns)
+    assert json_text == reference_json(rows, columns)
+
+
+def test_a_single_column_and_no_rows():
+    columns = [Column("only", "")]
+    rows = [[""], [None], ["=x"], ["a,b"]]
+    assert written(rows, columns, chunk=3) == (reference_csv(rows, columns), reference_json(rows, columns))
+    assert written([], columns, chunk=3) == (reference_csv([], columns), reference_json([], columns))
+
+
+def test_election_export_counts_published_missions(client, election_factory, mission_factory):
+    observed = election_factory()
+    mission_factory(election=observed, status=Mission.Status.PUBLISHED)
+    mission_factory(election=observed, status=Mission.Status.PUBLISHED)
+    mission_factory(election=observed, status=Mission.Status.DRAFT)
+    unobserved = election_factory()
+    mission_factory(election=unobserved, status=Mission.Status.DRAFT)
+    response = client.get(reverse("observers:election_export", kwargs={"format": "csv"}))
+    rows = {
+        row["slug"]: row
+        for row in csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff")))
+    }
+    for election in Election.objects.all():
+        row = rows[election.slug]
+        assert row["country"] == election.country.code
+        assert row["country_name"] == election.country.name
+        assert row["election_date"] == election.election_date.isoformat()
+        assert row["early"] == ("yes" if election.is_early else "no")
+    assert rows[observed.slug]["missions"] == "2"
+    assert rows[unobserved.slug]["missions"] == "0"
