@@ -1,3 +1,5 @@
+import functools
+
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +12,12 @@ from .signals import cached_for_version
 
 YEAR_BOUNDS = {"min_value": 1900, "max_value": 2100}
 MAX_TEXT = search.MAX_QUERY_LENGTH
+
+
+@functools.cache
+def country_choices():
+    """The countries, named once per process: django-countries names all 250 again on every pass."""
+    return list(countries)
 
 
 class IntegerFilter(filters.NumberFilter):
@@ -27,7 +35,16 @@ def organisation_directory():
         rows = Organisation.objects.order_by("name").values_list(*DIRECTORY_FIELDS)
         return [dict(zip(DIRECTORY_FIELDS, row, strict=True)) for row in rows]
 
-    return cached_for_version("organisation-directory", read)
+    return cached_for_version("organisation-directory", read, keep=True)
+
+
+def organisation_choices():
+    """(slug, name) of every organisation, for the forms' choice lists."""
+    return cached_for_version(
+        "organisation-choices",
+        lambda: [(row["slug"], str(Organisation(**row))) for row in organisation_directory()],
+        keep=True,
+    )
 
 
 class DirectoryChoiceField(forms.ModelChoiceField):
@@ -43,9 +60,17 @@ class DirectoryChoiceField(forms.ModelChoiceField):
 
     def _get_choices(self):
         choices = [] if self.empty_label is None else [("", self.empty_label)]
-        return choices + [(row["slug"], str(Organisation(**row))) for row in organisation_directory()]
+        return choices + organisation_choices()
 
     choices = property(_get_choices, forms.ChoiceField.choices.fset)
+
+    def _set_queryset(self, queryset):
+        # The widget reads the choices when it renders (rarely: the form's HTML is cached), not on
+        # every copy of the field.
+        self._queryset = None if queryset is None else queryset.all()
+        self.widget.choices = self._get_choices
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
 
 
 class OrganisationFilter(filters.ModelChoiceFilter):
@@ -145,7 +170,9 @@ def sort_filter(choices):
 class ExcerptFilter(RecordFilterSet):
     q = filters.CharFilter(label="Search", method="search", max_length=MAX_TEXT)
     organisation = OrganisationFilter(label="Organisation", field_name="organisation", include_children=True)
-    country = filters.ChoiceFilter(label="Country", field_name="country", choices=countries, empty_label="Any country")
+    country = filters.ChoiceFilter(
+        label="Country", field_name="country", choices=country_choices, empty_label="Any country"
+    )
     election = filters.ModelChoiceFilter(
         label="Election",
         field_name="election",
@@ -262,6 +289,10 @@ class ExcerptFilter(RecordFilterSet):
         return " ".join(words)
 
 
+# The most options a filter's drop-down list offers; beyond, the filter is reached through links.
+SELECT_LIMIT = 100
+
+
 class CharacterisationFilter(RecordFilterSet):
     fidelity = filters.ChoiceFilter(choices=Excerpt.Fidelity, empty_label="Any fidelity")
     by = OrganisationFilter(label="Characterised by", field_name="document__publisher", empty_label="Anyone")
@@ -283,6 +314,16 @@ class CharacterisationFilter(RecordFilterSet):
 
     key_field = "sort_key"
 
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        count = cached_for_version("characterised-elections", self.filters["election"].queryset.count)
+        if count > SELECT_LIMIT:
+            # Thousands of options would cost every visitor the download and the page a second to
+            # build. An election's page links to its characterisations instead, and the filter in
+            # use shows above the list, where it can be removed.
+            form_class.base_fields["election"].widget = forms.HiddenInput()
+        return form_class
+
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset).order_by("-sort_key")
 
@@ -301,7 +342,7 @@ class CharacterisationFilter(RecordFilterSet):
 
 
 class ElectionFilter(RecordFilterSet):
-    country = filters.ChoiceFilter(choices=countries, empty_label="Any country")
+    country = filters.ChoiceFilter(choices=country_choices, empty_label="Any country")
     year = IntegerFilter(field_name="election_date", lookup_expr="year", **YEAR_BOUNDS)
     kind = filters.ChoiceFilter(choices=Election.Kind, empty_label="Any kind")
     organisation = OrganisationFilter(
@@ -361,7 +402,7 @@ class OrganisationListFilter(RecordFilterSet):
 class MissionFilter(RecordFilterSet):
     organisation = OrganisationFilter(label="Organisation", field_name="organisation", include_children=True)
     country = filters.ChoiceFilter(
-        label="Country", field_name="election__country", choices=countries, empty_label="Any country"
+        label="Country", field_name="election__country", choices=country_choices, empty_label="Any country"
     )
     year = IntegerFilter(field_name="election__election_date", lookup_expr="year", **YEAR_BOUNDS)
     mission_type = filters.ChoiceFilter(label="Type", choices=Mission.Type, empty_label="Any type")

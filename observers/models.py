@@ -1,4 +1,5 @@
 import datetime
+import functools
 
 from django.conf.locale import LANG_INFO
 from django.contrib.postgres.search import SearchVectorField
@@ -9,6 +10,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django_countries import countries
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -206,6 +208,18 @@ class Topic(models.Model):
         return self.name
 
 
+@functools.lru_cache(maxsize=512)
+def country_name(code):
+    """A country's name, looked up once: django-countries translates it again on every call."""
+    return countries.name(code)
+
+
+@functools.lru_cache(maxsize=8192)
+def long_date(date):
+    """“20 March 2016”, formatted once per date: every election names itself by its date."""
+    return date_format(date, "j F Y")
+
+
 class Election(TimeStamped):
     class Kind(models.TextChoices):
         PARLIAMENTARY = "parliamentary", "Parliamentary"
@@ -228,6 +242,8 @@ class Election(TimeStamped):
 
     class Meta:
         ordering = ["-election_date", "country"]
+        # Newest first: the election list, and the mission list (its missions election by election).
+        indexes = [models.Index(fields=["-election_date", "-id"], name="election_by_date")]
         constraints = [
             models.UniqueConstraint(
                 fields=["country", "kind", "election_date", "round"],
@@ -242,10 +258,10 @@ class Election(TimeStamped):
         ]
 
     def __str__(self):
-        title = f"{self.country.name} {self.get_kind_display().lower()}"
+        title = f"{country_name(self.country.code)} {self.get_kind_display().lower()}"
         if self.chamber:
             title += f" ({self.chamber})"
-        title += f", {date_format(self.election_date, 'j F Y')}"
+        title += f", {long_date(self.election_date)}"
         if self.round > 1:
             title += f", round {self.round}"
         return title

@@ -76,14 +76,15 @@ def problems(sql, params=()):
 def _sqlite_problems(lines, grouped, limited):
     found = []
     # A large table read whole: without an index, or along one (or all of a search's matches).
-    whole = [line for line in lines if (match := WHOLE_SQLITE.match(line)) and match.group(1) in LARGE_TABLES]
+    scans = [line for line in lines if (match := WHOLE_SQLITE.match(line)) and match.group(1) in LARGE_TABLES]
+    # Reading an index in its order stops at the LIMIT: what it hands on is bounded.
+    whole = [line for line in scans if not (line.endswith(tuple(ORDERED_READS)) and limited)]
     for line in whole:
-        ordered = line.endswith(tuple(ORDERED_READS)) and limited  # it stops at the page's end
-        if not ordered and not (grouped and "COVERING INDEX" in line):
+        if not (grouped and "COVERING INDEX" in line):
             found.append(f"reads a large table whole: {line}")
     for line in lines:
-        # Sorting a grouped query's few groups (a facet's values by count) is cheap; sorting or
-        # grouping rows that were read whole is not.
+        # Sorting a grouped query's few groups (a facet's values by count) is cheap, and so is
+        # sorting the bounded rows of an ordered read; sorting or grouping rows read whole is not.
         if whole and "TEMP B-TREE" in line and not (grouped and line.endswith("FOR ORDER BY")):
             found.append(f"sorts what it read whole: {line}")
     return found

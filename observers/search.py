@@ -116,9 +116,22 @@ def ranked_ids(queryset, query, offset, limit, candidates):
         relevance = F("search_entry__rank")  # bm25: lower is better
     else:
         relevance = -SearchRank(F("search_document"), _pg_query(words))
-    rows = list(queryset.annotate(relevance=relevance).values_list("pk", "relevance")[:candidates])
-    rows.sort(key=lambda row: row[1])  # a stable sort: equally relevant rows stay newest first
-    return [pk for pk, _ in rows[offset : offset + limit]]
+    # Ranked by the database, which hands back one page rather than every candidate; equally
+    # relevant rows stay in the main order (their place among the candidates).
+    field = key_field(True)
+    newest_first = queryset.query.order_by[:1] == (f"-{field}",)
+    candidates_sql, params = (
+        queryset.order_by().annotate(relevance=relevance, place=F(field)).values("pk", "relevance", "place")
+        .order_by(f"-{field}" if newest_first else field)[:candidates]
+        .query.sql_with_params()
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT candidate.pk FROM ({candidates_sql}) candidate "  # noqa: S608 - Django's own SQL
+            f"ORDER BY candidate.relevance, candidate.place {'DESC' if newest_first else 'ASC'} LIMIT %s OFFSET %s",
+            (*params, limit, offset),
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 @contextmanager

@@ -139,8 +139,18 @@ class RecordListView(FilterView):
         digest = hashlib.sha256(query.urlencode().encode()).hexdigest()
         return cached_for_version(f"{part}:{self.export_name}:{digest}", make)
 
-    def facet_groups(self, queryset):
-        return self.cached("facets", lambda: self.count_facets(queryset))
+    def facet_groups(self, queryset, count):
+        """The facets, and whether they count only the first COUNT_LIMIT rows of the list.
+
+        Like the list's own count, facets stop at COUNT_LIMIT: beyond it they count the first
+        COUNT_LIMIT rows in the list's order, which its indexes (or the search index) hand out
+        without reading the rest. Counting a million rows once per facet took seconds."""
+        bounded = count > filters.COUNT_LIMIT
+        if bounded:
+            first = queryset.values("pk")[: filters.COUNT_LIMIT]
+            queryset = queryset.model.objects.filter(pk__in=first)
+        # Which rows come first depends on the sort, so the facets are cached per sort too.
+        return self.cached("facets", lambda: self.count_facets(queryset), ignore=("page", "after")), bounded
 
     def filter_form(self, filterset):
         """The filter form's HTML: its long choice lists are slow to render and rarely change."""
@@ -180,6 +190,7 @@ class RecordListView(FilterView):
         context = super().get_context_data(**kwargs)
         filterset = context["filter"]
         count = context["paginator"].count if context.get("paginator") else len(context["object_list"])
+        facet_groups, facets_bounded = self.facet_groups(self.object_list, count) if self.facets else ([], False)
         query = query_with(self.request)
         context.update(
             summary=filterset.describe(count),
@@ -193,7 +204,9 @@ class RecordListView(FilterView):
             continued=getattr(self, "continued", False),
             next_key=getattr(self, "next_key", None),
             counted_all=count <= filters.COUNT_LIMIT,
-            facet_groups=self.facet_groups(self.object_list) if self.facets else [],
+            facets_bounded=facets_bounded,
+            count_limit=f"{filters.COUNT_LIMIT:,}",
+            facet_groups=facet_groups,
             filter_form=self.filter_form(filterset),
             query=query,
             csv_url=reverse(f"observers:{self.export_name}_export", kwargs={"format": "csv"}) + query,
@@ -595,14 +608,7 @@ class ElectionDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         election = self.object
-        excerpts = list(
-            published_excerpts()
-            .filter(election=election)
-            .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
-            .order_by("document_date", "page", "pk")
-        )
-        with_characterisation_context(excerpts)
-        published_ids = {excerpt.pk for excerpt in excerpts}
+        passages = Passages(published_excerpts().filter(election=election), election.election_date)
         missions = list(
             Mission.objects.published()
             .filter(election=election)
@@ -610,23 +616,92 @@ class ElectionDetailView(DetailView):
             .prefetch_related("joint_partners")
             .order_by("organisation__name", "mission_type")
         )
-        own_words = {mission.pk: defaultdict(list) for mission in missions}
-        for excerpt in excerpts:
-            if not excerpt.is_characterisation and excerpt.mission_id in own_words:
-                own_words[excerpt.mission_id][excerpt.document].append(excerpt)
+        shown = passages.load(
+            [pk for mission in missions for pk in passages.chosen(mission.pk, OWN_WORDS_SHOWN)]
+            + passages.characterisations[:CHARACTERISATIONS_SHOWN]
+        )
         for mission in missions:
-            if mission.verdict_excerpt_id not in published_ids:
+            if mission.verdict_excerpt_id not in passages.published:
                 mission.verdict_excerpt = None
-            mission.own_words = sorted(
-                own_words[mission.pk].items(),
-                key=lambda item: (LIFECYCLE[item[0].kind], item[0].date or election.election_date, item[0].pk),
-            )
+            mission.own_words_count = passages.count(mission.pk)
+            mission.own_words = passages.by_document(shown, mission.pk)
         context.update(
             missions=missions,
-            characterisations=[excerpt for excerpt in excerpts if excerpt.is_characterisation],
-            excerpt_count=len(excerpts),
+            characterisations=[excerpt for excerpt in shown.values() if excerpt.is_characterisation],
+            characterisation_count=len(passages.characterisations),
+            own_words_shown=OWN_WORDS_SHOWN,
+            excerpt_count=len(passages.published),
         )
         return context
+
+
+# An election's page shows each mission's headline conclusions and first passages, and the first
+# characterisations; a mission's page shows its first passages. The excerpt lists have the rest.
+OWN_WORDS_SHOWN = 12
+CHARACTERISATIONS_SHOWN = 20
+MISSION_PASSAGES_SHOWN = 60
+
+
+class Passages:
+    """The published excerpts of an election or a mission, read in two steps: a few plain values of
+    every one (to count them, group them by document and choose which to show), then in full only
+    those shown. Documents come in the order of the observation's life (interim before final)."""
+
+    def __init__(self, excerpts, election_date):
+        self.excerpts = excerpts
+        rows = excerpts.order_by("document_date", "page", "pk").values_list(
+            "pk", "mission_id", "document_id", "document_kind", "document_date", "is_characterisation", "is_headline"
+        )
+        self.published = set()
+        self.characterisations = []
+        self.own = defaultdict(list)  # mission: [(document order, pk, is_headline)]
+        for pk, mission_id, document_id, kind, date, is_characterisation, is_headline in rows:
+            self.published.add(pk)
+            if is_characterisation:
+                self.characterisations.append(pk)
+            else:
+                order = (LIFECYCLE.get(kind, len(LIFECYCLE)), date or election_date, document_id)
+                self.own[mission_id].append((order, pk, is_headline))
+        for passages in self.own.values():
+            passages.sort(key=lambda passage: passage[0])  # stable: within a document, page order stays
+
+    def count(self, mission_id):
+        return len(self.own[mission_id])
+
+    def chosen(self, mission_id, limit):
+        """The pks of at most `limit` of the mission's own passages: its headline conclusions first
+        chosen, then the others in order."""
+        passages = self.own[mission_id]
+        if len(passages) <= limit:
+            return [pk for _, pk, _ in passages]
+        chosen = [pk for _, pk, is_headline in passages if is_headline][:limit]
+        for _, pk, _ in passages:
+            if len(chosen) >= limit:
+                break
+            if pk not in chosen:
+                chosen.append(pk)
+        return chosen
+
+    def load(self, pks):
+        """The chosen excerpts in full, by pk, in the order of `pks`, with characterisations' context."""
+        rows = (
+            self.excerpts.filter(pk__in=pks)
+            .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
+            .in_bulk()
+        )
+        shown = {pk: rows[pk] for pk in pks if pk in rows}
+        with_characterisation_context(list(shown.values()))
+        return shown
+
+    def by_document(self, shown, mission_id, only=None):
+        """[(document, [excerpt, …])] of the mission's own passages that are shown (and in `only`,
+        if given), in order."""
+        groups = {}
+        for _, pk, _ in self.own[mission_id]:
+            if pk in shown and (only is None or pk in only):
+                excerpt = shown[pk]
+                groups.setdefault(excerpt.document_id, (excerpt.document, []))[1].append(excerpt)
+        return list(groups.values())
 
 
 TIMELINE = 50  # missions on an organisation's page; the mission list has them all
@@ -673,27 +748,17 @@ class MissionDetailView(PreviewMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         mission = self.object
-        excerpts = list(
-            published_excerpts()
-            .filter(mission=mission)
-            .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
-            .order_by("document_date", "page", "pk")
-        )
-        with_characterisation_context(excerpts)
-        by_document = defaultdict(list)
-        for excerpt in excerpts:
-            if not excerpt.is_characterisation:
-                by_document[excerpt.document].append(excerpt)
-        if mission.verdict_excerpt_id not in {excerpt.pk for excerpt in excerpts}:
-            mission.verdict_excerpt = None
-        else:
-            mission.verdict_excerpt = next(e for e in excerpts if e.pk == mission.verdict_excerpt_id)
+        passages = Passages(published_excerpts().filter(mission=mission), mission.election.election_date)
+        chosen = passages.chosen(mission.pk, MISSION_PASSAGES_SHOWN)
+        verdict = [mission.verdict_excerpt_id] if mission.verdict_excerpt_id in passages.published else []
+        shown = passages.load(chosen + passages.characterisations[:CHARACTERISATIONS_SHOWN] + verdict)
+        mission.verdict_excerpt = shown[verdict[0]] if verdict else None
         context.update(
-            own_words=sorted(
-                by_document.items(),
-                key=lambda item: (LIFECYCLE[item[0].kind], item[0].date or mission.election.election_date, item[0].pk),
-            ),
-            characterisations=[excerpt for excerpt in excerpts if excerpt.is_characterisation],
+            own_words=passages.by_document(shown, mission.pk, only=set(chosen)),
+            own_words_count=passages.count(mission.pk),
+            own_words_shown=MISSION_PASSAGES_SHOWN,
+            characterisations=[excerpt for excerpt in shown.values() if excerpt.is_characterisation],
+            characterisation_count=len(passages.characterisations),
             documents=mission.documents.published().select_related("publisher"),
         )
         return context

@@ -73,6 +73,12 @@ def check_the_check():
         'SELECT "observers_excerpt"."id" FROM "observers_excerpt" WHERE "observers_excerpt"."public" '
         'ORDER BY "observers_excerpt"."sort_key" DESC LIMIT 25'
     )
+    # Sorting the first rows of an ordered read (relevance ranks the first matches) is bounded.
+    assert not plans.problems(
+        'SELECT first.id FROM (SELECT "observers_excerpt"."id", "observers_excerpt"."text" FROM "observers_excerpt" '
+        'WHERE "observers_excerpt"."public" ORDER BY "observers_excerpt"."sort_key" DESC LIMIT 1000) first '
+        "ORDER BY first.text LIMIT 5"
+    )
 
 
 def test_an_export_of_every_row_streams_in_bounded_memory(synthetic_record, client, django_db_blocker):

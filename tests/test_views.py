@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from observers import views
 from observers.definitions import DEFINITIONS
 from observers.models import Document, Election, Excerpt, Mission, Organisation, Topic
 
@@ -369,6 +370,46 @@ def test_facet_counts_and_links(client, record):
     assert country["active"] and country["url"] == "?"
     topics = {item["label"]: item["count"] for item in groups["topic"]}
     assert topics["Voting"] == 1 and topics["Legal framework"] == 1
+
+
+def test_beyond_the_count_limit_facets_count_the_first_rows_listed(client, record, monkeypatch):
+    # Like the count, facets stop at the limit: they count the first rows in the list's order.
+    from observers import filters
+
+    monkeypatch.setattr(filters, "COUNT_LIMIT", 3)
+    newest_first = client.get(reverse("observers:excerpt_list"), {"country": "KZ"})
+    assert newest_first.context["facets_bounded"]
+    assert "Counted among the first 3 listed." in text_of(newest_first)
+    first_three = list(Excerpt.objects.published().filter(country="KZ").order_by("-sort_key")[:3])
+    groups = {group["name"]: group["items"] for group in newest_first.context["facet_groups"]}
+    assert sum(item["count"] for item in groups["stance"]) == 3
+    stances = {item["label"].lower(): item["count"] for item in groups["stance"]}
+    assert stances == {s: sum(e.stance == s for e in first_three) for s in {e.stance for e in first_three}}
+    oldest_first = client.get(reverse("observers:excerpt_list"), {"country": "KZ", "sort": "oldest"})
+    last_three = list(Excerpt.objects.published().filter(country="KZ").order_by("sort_key")[:3])
+    groups = {group["name"]: group["items"] for group in oldest_first.context["facet_groups"]}
+    stances = {item["label"].lower(): item["count"] for item in groups["stance"]}
+    assert stances == {s: sum(e.stance == s for e in last_three) for s in {e.stance for e in last_three}}
+    monkeypatch.setattr(filters, "COUNT_LIMIT", 10)
+    cache.clear()
+    exact = client.get(reverse("observers:excerpt_list"), {"country": "KZ"})
+    assert not exact.context["facets_bounded"]
+    assert "Counted among" not in text_of(exact)
+
+
+def test_characterisations_offer_elections_in_a_list_only_while_they_are_few(client, record, monkeypatch):
+    from observers import filters
+
+    url = reverse("observers:characterisation_list")
+    assert '<select name="election"' in client.get(url).content.decode()
+    monkeypatch.setattr(filters, "SELECT_LIMIT", 0)
+    cache.clear()
+    page = client.get(url).content.decode()
+    assert '<select name="election"' not in page and 'name="election"' not in page
+    chosen = client.get(url, {"election": record.election.slug})
+    assert f'<input type="hidden" name="election" value="{record.election.slug}"' in chosen.content.decode()
+    assert chosen.context["paginator"].count == 1
+    assert [chip["label"] for chip in chosen.context["active_filters"]] == ["Election"]
 
 
 def test_active_filters_can_each_be_removed(client, record):
@@ -781,3 +822,28 @@ def test_relevance_with_no_match_and_on_a_later_page(client, record):
     second = client.get(reverse("observers:excerpt_list"), {"q": "finding", "sort": "relevance", "page": 2})
     assert len(first.context["object_list"]) == 25 and len(second.context["object_list"]) == 5
     assert not ids(first) & ids(second)
+
+
+def test_election_and_mission_pages_shorten_long_missions_and_link_to_the_rest(client, record):
+    # More passages than the pages show: the headline conclusion stays, the rest are one link away.
+    mission = record.odihr_mission
+    document = record.headline.document
+    for n in range(views.MISSION_PASSAGES_SHOWN + 3):
+        Excerpt.objects.create(
+            mission=mission, document=document, text=f"Passage number {n} of many.", stance="neutral",
+            page=str(n), status=Excerpt.Status.PUBLISHED,
+        )  # fmt: skip
+    total = Excerpt.objects.published().primary().filter(mission=mission).count()
+    link = f"/excerpts/?mission={mission.pk}&amp;source=primary"
+    for url, limit, passages in [
+        (record.election.get_absolute_url(), views.OWN_WORDS_SHOWN, lambda r: next(
+            m.own_words for m in r.context["missions"] if m.pk == mission.pk)),
+        (mission.get_absolute_url(), views.MISSION_PASSAGES_SHOWN, lambda r: r.context["own_words"]),
+    ]:  # fmt: skip
+        response = client.get(url)
+        assert sum(len(group) for _, group in passages(response)) == limit
+        assert record.headline.text[:40] in text_of(response)
+        assert f"All {total} passages in its own words" in text_of(response)
+        assert link in response.content.decode()
+    listed = client.get(f"/excerpts/?mission={mission.pk}&source=primary")
+    assert listed.context["paginator"].count == total
