@@ -36,7 +36,7 @@ class ExcerptFeed(Feed):
 
     def get_object(self, request):
         self.request = request
-        return ExcerptFilter(request.GET or None, queryset=published_excerpts().prefetch_related("topics"))
+        return ExcerptFilter(request.GET or None, queryset=published_excerpts())
 
     def title(self, filterset):
         return "Election Observation Record: " + filterset.describe(FEED_LENGTH).split(" ", 1)[1]

@@ -4,7 +4,7 @@ import json
 from collections import defaultdict
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
@@ -350,7 +350,8 @@ class ExcerptListView(RecordListView):
     export_name = "excerpt"
 
     def get_queryset(self):
-        return published_excerpts().prefetch_related("topics")
+        # Cards show no topics: only the permalink page does.
+        return published_excerpts()
 
 
 class CharacterisationListView(RecordListView):
@@ -371,7 +372,7 @@ class CharacterisationListView(RecordListView):
         return (
             published_excerpts()
             .characterisations()
-            .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
+            .prefetch_related(Prefetch("primary_excerpts", queryset=published_excerpts()))
         )
 
 
@@ -684,12 +685,12 @@ class Passages:
 
     def load(self, pks):
         """The chosen excerpts in full, by pk, in the order of `pks`, with characterisations' context."""
-        rows = (
-            self.excerpts.filter(pk__in=pks)
-            .prefetch_related("topics", Prefetch("primary_excerpts", queryset=published_excerpts()))
-            .in_bulk()
-        )
+        rows = self.excerpts.filter(pk__in=pks).in_bulk()
         shown = {pk: rows[pk] for pk in pks if pk in rows}
+        # The passages a characterisation claims to report, for the characterisations alone: Django
+        # prepares a queryset per excerpt it prefetches for.
+        characterisations = [excerpt for excerpt in shown.values() if excerpt.is_characterisation]
+        prefetch_related_objects(characterisations, Prefetch("primary_excerpts", queryset=published_excerpts()))
         with_characterisation_context(list(shown.values()))
         return shown
 
@@ -773,10 +774,7 @@ class DocumentDetailView(PreviewMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            excerpts=published_excerpts()
-            .filter(document=self.object)
-            .prefetch_related("topics")
-            .order_by("page", "paragraph", "pk"),
+            excerpts=published_excerpts().filter(document=self.object).order_by("page", "paragraph", "pk"),
             missions=self.object.missions.published().select_related("organisation", "election"),
         )
         return context

@@ -25,7 +25,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from observers import plans
+from observers import plans, signals
 from observers.models import Document, Election, Excerpt, Mission, Organisation
 
 COMMON_TERM = "election"
@@ -113,6 +113,8 @@ class Command(BaseCommand):
         # nothing about the page. (Facet counts and the filter form stay cached, as in production;
         # the first run of each page shows them cold.)
         settings.PAGE_CACHE = page_cache
+        # As after a change to the record: nothing cached yet, so each page's first run is cold.
+        signals.record_changed()
         pages = [page for page in self.pages() if only in page[0]]
         excerpts = Excerpt.objects.count()
         self.stdout.write(
@@ -309,7 +311,9 @@ class Command(BaseCommand):
         }
 
     def gunicorn_load(self, label, paths, seconds, concurrency, workers, settings_env):
-        """Run gunicorn on a free loopback port and put a bounded load on it."""
+        """Run gunicorn on a free loopback port and put a bounded load on it, starting from nothing
+        cached (the warm-up then fills the cache, as visitors do)."""
+        signals.record_changed()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -335,7 +339,8 @@ class Command(BaseCommand):
         server = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "gunicorn", "electionsite.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--log-level", "warning"],
-            cwd=root, env=environment,
+            # Its access log is still written (as in production), but not into this report.
+            cwd=root, env=environment, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         try:
             for _ in range(100):
