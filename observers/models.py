@@ -208,6 +208,19 @@ class Topic(models.Model):
         return self.name
 
 
+@functools.cache
+def _excerpt_url_parts():
+    marker = 987654321
+    return reverse("observers:excerpt_detail", kwargs={"pk": marker}).split(str(marker))
+
+
+def excerpt_url(pk):
+    """An excerpt's address: its pattern is reversed once, when first used (lists, exports and the
+    sitemap give thousands)."""
+    before, after = _excerpt_url_parts()
+    return f"{before}{pk}{after}"
+
+
 @functools.lru_cache(maxsize=512)
 def country_name(code):
     """A country's name, looked up once: django-countries translates it again on every call."""
@@ -782,7 +795,7 @@ class Excerpt(Publishable):
             Excerpt.objects.filter(pk=self.pk).update(sort_key=self.sort_key)
 
     def get_absolute_url(self):
-        return reverse("observers:excerpt_detail", kwargs={"pk": self.pk})
+        return excerpt_url(self.pk)
 
     def clean(self):
         if self.fidelity and self.document_id and self.mission_id and not self.compute_is_characterisation():

@@ -1,8 +1,8 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from .models import Document, Election, Excerpt, Mission, Organisation
-from .views import excerpt_url, record_numbers
+from .models import Document, Election, Excerpt, Mission, Organisation, excerpt_url
+from .views import record_numbers
 
 
 class StaticSitemap(Sitemap):

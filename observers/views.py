@@ -18,7 +18,7 @@ from django_filters.views import FilterView
 from . import citations, export, filters, search
 from .definitions import vocabulary
 from .export import Column
-from .models import Document, Election, Excerpt, Mission, Organisation, Topic
+from .models import Document, Election, Excerpt, Mission, Organisation, Topic, excerpt_url
 from .signals import cached_for_version
 
 # Facet counts are a list's heaviest queries and its filter form the slowest to render: both are
@@ -320,19 +320,6 @@ def add_primary_excerpts(values):
     for from_id, to_id in links.order_by("to_excerpt_id").values_list("from_excerpt_id", "to_excerpt_id"):
         reported[from_id].append(to_id)
     values["primary_excerpts"] = [reported.get(pk, []) for pk in values["id"]]
-
-
-@functools.cache
-def _excerpt_url_parts():
-    marker = 987654321
-    return reverse("observers:excerpt_detail", kwargs={"pk": marker}).split(str(marker))
-
-
-def excerpt_url(pk):
-    """excerpt.get_absolute_url() without the excerpt, for exports and the sitemap: the address
-    pattern is reversed once, when first used."""
-    before, after = _excerpt_url_parts()
-    return f"{before}{pk}{after}"
 
 
 class ExcerptListView(RecordListView):
