@@ -563,6 +563,34 @@ def test_sitemap_and_robots(client, record):
     )
 
 
+def test_sitemap_sections_give_what_djangos_own_template_gives(client, record, rf):
+    # The lean section template: the same addresses and days as django.contrib.sitemaps' own.
+    from django.contrib.sitemaps import views as sitemap_views
+
+    from observers.sitemaps import sitemaps
+
+    namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+    def entries(content):
+        return [
+            (url.findtext(f"{namespace}loc"), url.findtext(f"{namespace}lastmod"))
+            for url in ET.fromstring(content).iter(f"{namespace}url")
+        ]
+
+    for section in sitemaps:
+        ours = entries(client.get(f"/sitemap-{section}.xml").content)
+        request = rf.get(f"/sitemap-{section}.xml")
+        django = sitemap_views.sitemap(request, sitemaps=sitemaps, section=section)
+        django.render()
+        assert ours == entries(django.content), section
+        assert ours
+    excerpt_days = dict(entries(client.get("/sitemap-excerpts.xml").content))
+    assert (
+        excerpt_days[f"http://testserver{record.claim.get_absolute_url()}"]
+        == record.claim.updated_at.date().isoformat()
+    )
+
+
 # Drafts never leak ---------------------------------------------------------------------------------------
 
 MARKER = "ZQXDRAFTMARKER"
