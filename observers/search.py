@@ -126,8 +126,9 @@ def ranked_ids(queryset, query, offset, limit, candidates):
         .query.sql_with_params()
     )  # fmt: skip
     with connection.cursor() as cursor:
+        # Django's own SQL for the candidates, with its parameters; nothing of the visitor's in the text.
         cursor.execute(
-            f"SELECT candidate.pk FROM ({candidates_sql}) candidate "  # noqa: S608 - Django's own SQL
+            f"SELECT candidate.pk FROM ({candidates_sql}) candidate "  # noqa: S608  # nosec B608
             f"ORDER BY candidate.relevance, candidate.place {'DESC' if newest_first else 'ASC'} LIMIT %s OFFSET %s",
             (*params, limit, offset),
         )
