@@ -9,8 +9,10 @@ without Redis, does the same when its folder cannot be used.
 import contextlib
 import logging
 import os
+import pickle
 import stat
 import time
+import zlib
 
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.redis import RedisCache
@@ -93,36 +95,48 @@ class SharedFileCache(FileBasedCache):
     """Django's file cache, shared by every worker on the machine (a worker that starts, or that
     gunicorn replaces after its quota of requests, finds the others' pages and counts), refusing a
     folder that someone else could write to (entries are pickles), and never an error page: a folder
-    that cannot be used is a miss on every read, with a warning logged once."""
+    that cannot be used, or a damaged entry, is a miss, with a warning logged."""
+
+    # What reading a damaged or half-written entry can raise.
+    DAMAGED = (OSError, EOFError, ValueError, zlib.error, pickle.UnpicklingError)
 
     def __init__(self, directory, params):
         super().__init__(directory, params)
-        self._usable = None
+        self._warned = False
 
     def _createdir(self):
-        # Made (or found unusable) on first use, never an error at start-up.
+        # Made (or found unusable) when used, never an error at start-up.
         with contextlib.suppress(OSError):
             super()._createdir()
 
     def _folder_usable(self):
-        if self._usable is None:
+        """Whether the folder is this user's alone, checked on every use: a folder removed (by a
+        cleaner of the temporary directory) and made again by someone else is refused at once."""
+        try:
             try:
+                status = os.stat(self._dir)
+            except FileNotFoundError:
                 os.makedirs(self._dir, 0o700, exist_ok=True)
                 status = os.stat(self._dir)
-                self._usable = status.st_uid == os.getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-                reason = "it belongs to someone else or others may write to it"
-            except OSError as error:
-                self._usable, reason = False, error
-            if not self._usable:
-                logger.warning("Cache folder %s is not used, serving without a cache: %s", self._dir, reason)
-        return self._usable
+        except OSError as error:
+            return self._refuse(error)
+        if status.st_uid != os.getuid() or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return self._refuse("it belongs to someone else or others may write to it")
+        self._warned = False
+        return True
+
+    def _refuse(self, reason):
+        if not self._warned:
+            logger.warning("Cache folder %s is not used, serving without a cache: %s", self._dir, reason)
+            self._warned = True
+        return False
 
     def _safely(self, method, fallback, *args, **kwargs):
         if not self._folder_usable():
             return fallback()
         try:
             return getattr(super(), method)(*args, **kwargs)
-        except OSError as error:
+        except self.DAMAGED as error:
             logger.warning("Cache folder %s failed, treated as a miss: %s", self._dir, error)
             return fallback()
 

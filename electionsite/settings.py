@@ -129,7 +129,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
-_DATABASE_DIGEST = hashlib.sha256(str(DATABASES["default"].get("NAME")).encode()).hexdigest()[:16]
+# One cache folder and record version per database: its engine, server and name.
+_DATABASE_DIGEST = hashlib.sha256(
+    " ".join(str(DATABASES["default"].get(key, "")) for key in ("ENGINE", "HOST", "PORT", "NAME")).encode()
+).hexdigest()[:16]
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {

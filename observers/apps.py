@@ -8,7 +8,9 @@ class ObserversConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import search, signals  # noqa: F401
+        from . import search, signals
 
         post_migrate.connect(search.ensure_installed, sender=self)
         post_migrate.connect(search.analyze_after_migrations, sender=self)
+        # A release runs its migrations: pages and counts cached by the previous code are retired.
+        post_migrate.connect(signals.release_migrated, sender=self)

@@ -69,11 +69,16 @@ def problems(sql, params=()):
         return []
     lines = plan(sql, params)
     if connection.vendor == "sqlite":
-        return _sqlite_problems(lines, grouped=" GROUP BY " in sql, limited=" LIMIT " in sql)
+        return _sqlite_problems(
+            lines,
+            grouped=" GROUP BY " in sql,
+            limited=" LIMIT " in sql,
+            bounded_subquery=re.search(r" LIMIT \d+\)", sql) is not None,
+        )
     return _pg_problems(lines)
 
 
-def _sqlite_problems(lines, grouped, limited):
+def _sqlite_problems(lines, grouped, limited, bounded_subquery):
     found = []
     # A large table read whole: without an index, or along one (or all of a search's matches).
     scans = [line for line in lines if (match := WHOLE_SQLITE.match(line)) and match.group(1) in LARGE_TABLES]
@@ -82,10 +87,13 @@ def _sqlite_problems(lines, grouped, limited):
     for line in whole:
         if not (grouped and "COVERING INDEX" in line):
             found.append(f"reads a large table whole: {line}")
+    # A sort after an ordered read is bounded only when the read has a LIMIT of its own, in a
+    # subquery (relevance ranks the first matches); sorting the read itself means it never stopped.
+    sorted_input = whole if bounded_subquery else scans
     for line in lines:
-        # Sorting a grouped query's few groups (a facet's values by count) is cheap, and so is
-        # sorting the bounded rows of an ordered read; sorting or grouping rows read whole is not.
-        if whole and "TEMP B-TREE" in line and not (grouped and line.endswith("FOR ORDER BY")):
+        # Sorting a grouped query's few groups (a facet's values by count) is cheap; sorting or
+        # grouping rows read whole is not.
+        if sorted_input and "TEMP B-TREE" in line and not (grouped and line.endswith("FOR ORDER BY")):
             found.append(f"sorts what it read whole: {line}")
     return found
 

@@ -273,6 +273,9 @@ def add_topics_and_elections(values):
     links = Excerpt.topics.through.objects.filter(excerpt_id__in=export.id_list(ids)).values_list(
         "excerpt_id", "topic_id"
     )
+    links = list(links)
+    if any(topic_id not in names for _, topic_id in links):
+        names = topic_names(fresh=True)  # a topic made while the export streams
     topics = defaultdict(list)
     for excerpt_id, topic_id in sorted(links, key=lambda link: names[link[1]]):
         topics[excerpt_id].append(names[topic_id][1])
@@ -291,15 +294,15 @@ def add_topics_and_elections(values):
     )
 
 
-def topic_names():
-    """{topic id: (its place in the order of names, its name)}, read once per record version."""
-    return cached_for_version(
-        "topic-names",
-        lambda: {
-            pk: (place, name)
-            for place, (pk, name) in enumerate(Topic.objects.order_by("name").values_list("pk", "name"))
-        },
-    )
+def topic_names(fresh=False):
+    """{topic id: (its place in the order of names, its name)}, read once per record version (or
+    now, if `fresh`)."""
+
+    def read():
+        rows = Topic.objects.order_by("name").values_list("pk", "name")
+        return {pk: (place, name) for place, (pk, name) in enumerate(rows)}
+
+    return read() if fresh else cached_for_version("topic-names", read)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -248,3 +248,29 @@ def test_a_cache_folder_that_cannot_be_made_is_a_miss_not_an_error(tmp_path, cap
         assert broken.get("page") is None
         assert broken.add("page", "stored") is False
     assert "serving without a cache" in caplog.text
+
+
+def test_a_cache_folder_made_again_by_someone_else_is_refused_at_once(tmp_path, caplog):
+    # A cleaner of the temporary directory removes the folder, and another user makes it again.
+    folder = tmp_path / "cache"
+    cache_in_use = file_cache(folder)
+    cache_in_use.set("page", "stored", timeout=60)
+    assert cache_in_use.get("page") == "stored"
+    shutil.rmtree(folder)
+    folder.mkdir()
+    folder.chmod(0o777)
+    with caplog.at_level(logging.WARNING, logger="electionsite.cache"):
+        cache_in_use.set("planted", "stored", timeout=60)
+        assert cache_in_use.get("planted", "missed") == "missed"
+    assert list(folder.iterdir()) == []
+    assert "is not used" in caplog.text
+
+
+def test_a_damaged_cache_entry_is_a_miss_not_an_error(tmp_path, caplog):
+    cache_in_use = file_cache(tmp_path / "cache")
+    cache_in_use.set("page", "stored", timeout=60)
+    (entry,) = (tmp_path / "cache").iterdir()
+    entry.write_bytes(entry.read_bytes()[:12] + b"not what was stored")
+    with caplog.at_level(logging.WARNING, logger="electionsite.cache"):
+        assert cache_in_use.get("page", "missed") == "missed"
+    assert "treated as a miss" in caplog.text

@@ -214,3 +214,15 @@ def test_every_worker_sees_the_same_record_version_and_a_save_changes_it():
     assert after > before
     cache.clear()
     assert signals.record_version() == after == int(signals.VERSION_FILE.read_text())
+
+
+@pytest.mark.django_db
+def test_migrating_retires_what_the_cache_holds():
+    # A release runs its migrations; pages cached by the code before it are not served after.
+    from django.core.management import call_command
+
+    from observers import signals
+
+    before = signals.record_version()
+    call_command("migrate", verbosity=0)
+    assert signals.record_version() > before
