@@ -101,13 +101,16 @@ class SharedFileCache(FileBasedCache):
     DAMAGED = (OSError, EOFError, ValueError, zlib.error, pickle.UnpicklingError)
 
     def __init__(self, directory, params):
-        super().__init__(directory, params)
         self._warned = False
+        self._starting = True
+        super().__init__(directory, params)
+        self._starting = False
 
     def _createdir(self):
-        # Made (or found unusable) when used, never an error at start-up.
-        with contextlib.suppress(OSError):
-            super()._createdir()
+        # Made (or found unusable) when first used: not at start-up, nor by `manage.py check`.
+        if not self._starting:
+            with contextlib.suppress(OSError):
+                super()._createdir()
 
     def _folder_usable(self):
         """Whether the folder is this user's alone, checked on every use: a folder removed (by a

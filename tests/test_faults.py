@@ -223,6 +223,7 @@ def file_cache(directory):
 def test_the_file_cache_is_shared_by_every_worker(tmp_path):
     # Two workers (two cache objects on the same folder): what one stores, the other reads.
     one, other = file_cache(tmp_path / "cache"), file_cache(tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()  # made when first used
     one.set("page", {"html": "<p>Made once</p>"}, timeout=60)
     assert other.get("page") == {"html": "<p>Made once</p>"}
     assert oct(os.stat(tmp_path / "cache").st_mode & 0o777) == "0o700"
