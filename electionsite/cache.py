@@ -25,34 +25,13 @@ UNAVAILABLE = (RedisConnectionError, RedisTimeoutError)
 RETRY_AFTER = 5.0  # seconds without trying Redis after a failure
 
 
-class ResilientRedisCache(RedisCache):
-    def __init__(self, server, params):
-        params = {**params}
-        # Fail fast: a cache that makes pages wait is worse than no cache.
-        params["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1, **params.get("OPTIONS", {})}
-        super().__init__(server, params)
-        self._down_since = None
-        self._retry_at = 0.0
+class MissWhenUnavailable:
+    """Every cache operation through `self._call(name, fallback, …)`, which answers `fallback()`
+    (a miss, or nothing stored) while the cache cannot be used."""
 
-    def _call(self, method, fallback, *args, **kwargs):
-        if self._down_since is not None and time.monotonic() < self._retry_at:
-            return fallback()
-        try:
-            result = getattr(super(), method)(*args, **kwargs)
-        except UNAVAILABLE as error:
-            if self._down_since is None:
-                self._down_since = time.monotonic()
-                logger.warning("Cache unavailable, serving without it: %s", error)
-            self._retry_at = time.monotonic() + RETRY_AFTER
-            return fallback()
-        if self._down_since is not None:
-            logger.warning("Cache available again after %.0f s", time.monotonic() - self._down_since)
-            self._down_since = None
-        return result
-
-    @property
-    def available(self):
-        return self._down_since is None
+    def _backend(self, method):
+        """The cache's own operation, below these."""
+        return getattr(super(), method)
 
     def add(self, *args, **kwargs):
         return self._call("add", lambda: False, *args, **kwargs)
@@ -91,7 +70,37 @@ class ResilientRedisCache(RedisCache):
         return self._call("clear", lambda: False)
 
 
-class SharedFileCache(FileBasedCache):
+class ResilientRedisCache(MissWhenUnavailable, RedisCache):
+    def __init__(self, server, params):
+        params = {**params}
+        # Fail fast: a cache that makes pages wait is worse than no cache.
+        params["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1, **params.get("OPTIONS", {})}
+        super().__init__(server, params)
+        self._down_since = None
+        self._retry_at = 0.0
+
+    def _call(self, method, fallback, *args, **kwargs):
+        if self._down_since is not None and time.monotonic() < self._retry_at:
+            return fallback()
+        try:
+            result = self._backend(method)(*args, **kwargs)
+        except UNAVAILABLE as error:
+            if self._down_since is None:
+                self._down_since = time.monotonic()
+                logger.warning("Cache unavailable, serving without it: %s", error)
+            self._retry_at = time.monotonic() + RETRY_AFTER
+            return fallback()
+        if self._down_since is not None:
+            logger.warning("Cache available again after %.0f s", time.monotonic() - self._down_since)
+            self._down_since = None
+        return result
+
+    @property
+    def available(self):
+        return self._down_since is None
+
+
+class SharedFileCache(MissWhenUnavailable, FileBasedCache):
     """Django's file cache, shared by every worker on the machine (a worker that starts, or that
     gunicorn replaces after its quota of requests, finds the others' pages and counts), refusing a
     folder that someone else could write to (entries are pickles), and never an error page: a folder
@@ -134,32 +143,11 @@ class SharedFileCache(FileBasedCache):
             self._warned = True
         return False
 
-    def _safely(self, method, fallback, *args, **kwargs):
+    def _call(self, method, fallback, *args, **kwargs):
         if not self._folder_usable():
             return fallback()
         try:
-            return getattr(super(), method)(*args, **kwargs)
+            return self._backend(method)(*args, **kwargs)
         except self.DAMAGED as error:
             logger.warning("Cache folder %s failed, treated as a miss: %s", self._dir, error)
             return fallback()
-
-    def add(self, *args, **kwargs):
-        return self._safely("add", lambda: False, *args, **kwargs)
-
-    def get(self, key, default=None, version=None):
-        return self._safely("get", lambda: default, key, default, version)
-
-    def set(self, *args, **kwargs):
-        return self._safely("set", lambda: None, *args, **kwargs)
-
-    def touch(self, *args, **kwargs):
-        return self._safely("touch", lambda: False, *args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        return self._safely("delete", lambda: False, *args, **kwargs)
-
-    def has_key(self, *args, **kwargs):
-        return self._safely("has_key", lambda: False, *args, **kwargs)
-
-    def clear(self):
-        return self._safely("clear", lambda: None)

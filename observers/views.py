@@ -12,13 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, TemplateView
-from django_countries import countries
 from django_filters.views import FilterView
 
 from . import citations, export, filters, search
 from .definitions import vocabulary
 from .export import Column
-from .models import Document, Election, Excerpt, Mission, Organisation, Topic, excerpt_url
+from .models import Document, Election, Excerpt, Mission, Organisation, Topic, country_name, excerpt_url
 from .signals import cached_for_version
 
 # Facet counts are a list's heaviest queries and its filter form the slowest to render: both are
@@ -170,7 +169,7 @@ class RecordListView(FilterView):
             items = []
             for value, label, count in filters.facet(queryset, field, label_field):
                 if name == "country":
-                    label = countries.name(value)
+                    label = country_name(value)
                 elif label_field is None:
                     label = dict(form_field.choices).get(value, value)
                 active = str(value) == str(current_key)
@@ -369,18 +368,10 @@ class CharacterisationListView(RecordListView):
 def add_countries_and_missions(values):
     """Per chunk of exported elections: their countries' codes and names, and their numbers of
     published missions."""
-    countries = list(map(country_code_and_name, values["country"]))
-    values["country_code"] = [code for code, _ in countries]
-    values["country_name"] = [name for _, name in countries]
+    values["country_code"] = values["country"]
+    values["country_name"] = list(map(country_name, values["country"]))
     counts = published_mission_counts()
     values["missions"] = [counts.get(pk, 0) for pk in values["id"]]
-
-
-@functools.lru_cache(maxsize=1024)
-def country_code_and_name(code):
-    """(election.country.code, election.country.name) for a stored country code, found once."""
-    country = Election(country=code).country
-    return country.code, country.name
 
 
 def published_mission_counts():
