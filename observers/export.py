@@ -13,10 +13,12 @@ import operator
 from itertools import chain, islice, repeat
 
 from django.db import connections
+from django.db.models import Aggregate, CharField, Func, IntegerField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 
-CHUNK = 1000
+CHUNK = 2500
 # A spreadsheet reads a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NONE = type(None)
@@ -55,6 +57,48 @@ def id_list(ids):
     by one, and PostgreSQL plans a thousand numbers faster than a thousand parameters."""
     # Numbers only, each made by int().
     return RawSQL(",".join(map(str, map(int, ids))), ())  # noqa: S611  # nosec B611
+
+
+class DateText(Func):
+    """A date read as its text, YYYY-MM-DD: what an export writes, without making a date object of
+    every value first (on SQLite, a date is stored as that text)."""
+
+    output_field = CharField()
+    template = "CAST(%(expressions)s AS CHAR(10))"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS TEXT)", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM-DD')", **extra)
+
+
+class Flag(Cast):
+    """A boolean read as 0 or 1 and made True or False a column at a time (see _value_chunks): the
+    database adapter's conversion runs once per value."""
+
+    def __init__(self, field):
+        super().__init__(field, IntegerField())
+
+    def get_db_converters(self, connection):
+        # Not int() of every value: the database gives a number, or a boolean on PostgreSQL, and
+        # _FLAGS reads either.
+        return []
+
+
+class IdsText(Aggregate):
+    """The ids in a group, as text: "3,17,4", in no particular order."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, function="STRING_AGG", template="%(function)s(%(expressions)s::text, ',')", **extra
+        )
+
+
+_FLAGS = {0: False, 1: True, None: None}  # False and True are the keys 0 and 1
 
 
 # CSV --------------------------------------------------------------------------------------------------
@@ -137,43 +181,64 @@ def _csv_chunks(chunks, columns):
 _JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 _json_string = json.encoder.encode_basestring  # the encoder's own, for ensure_ascii=False
 _JSON_CONSTANTS = {True: "true", False: "false", None: "null"}
+# What the encoder escapes (with ensure_ascii=False): anything else it writes as it is, in quotes.
+_JSON_ESCAPED = [chr(code) for code in range(0x20)] + ['"', "\\"]
+
+
+def _json_strings(texts):
+    """(values, bare): each text as _json_string writes it, or, when no text of the column has a
+    character to escape (asked once, of all of them joined: a search for one character is far faster
+    than a regular expression's), the texts themselves, bare, for the writer to put in quotes."""
+    joined = "".join(texts)
+    if any(character in joined for character in _JSON_ESCAPED):
+        return list(map(_json_string, texts)), False
+    return texts, True
 
 
 def _json_column(values):
-    """The values of one column, each as json.dumps(value, ensure_ascii=False, default=str) writes it."""
+    """(values, bare): the values of one column, each as json.dumps(value, ensure_ascii=False,
+    default=str) writes it, or bare texts to put in quotes (see _json_strings)."""
     kinds = set(map(type, values))
     if kinds <= {str}:
-        return list(map(_json_string, values))
+        return _json_strings(values)
     if kinds <= {int}:
-        return list(map(int.__repr__, values))
-    if kinds <= {int, NONE}:
-        return ["null" if value is None else int.__repr__(value) for value in values]
-    if kinds <= {bool, NONE}:
-        return list(map(_JSON_CONSTANTS.__getitem__, values))
-    if kinds <= {str, NONE}:
-        return ["null" if value is None else _json_string(value) for value in values]
-    if kinds <= {DATE, NONE}:
-        return ["null" if value is None else '"' + value.isoformat() + '"' for value in values]
-    if kinds <= {list}:
-        items = set(map(type, chain.from_iterable(values)))
-        if items <= {str}:
-            return ["[" + ", ".join(map(_json_string, value)) + "]" for value in values]
-        if items <= {int}:
-            return ["[" + ", ".join(map(int.__repr__, value)) + "]" for value in values]
-    return list(map(_JSON.encode, values))
+        encoded = list(map(int.__repr__, values))
+    elif kinds <= {int, NONE}:
+        encoded = ["null" if value is None else int.__repr__(value) for value in values]
+    elif kinds <= {bool, NONE}:
+        encoded = list(map(_JSON_CONSTANTS.__getitem__, values))
+    elif kinds <= {str, NONE}:
+        encoded = ["null" if value is None else _json_string(value) for value in values]
+    elif kinds <= {DATE, NONE}:
+        encoded = ["null" if value is None else '"' + value.isoformat() + '"' for value in values]
+    elif kinds <= {list} and set(map(type, chain.from_iterable(values))) <= {str}:
+        encoded = ["[" + ", ".join(map(_json_string, value)) + "]" for value in values]
+    elif kinds <= {list} and set(map(type, chain.from_iterable(values))) <= {int}:
+        encoded = ["[" + ", ".join(map(int.__repr__, value)) + "]" for value in values]
+    else:
+        encoded = list(map(_JSON.encode, values))
+    return encoded, False
 
 
 def _json_chunks(chunks, columns):
-    # A record is its keys and values side by side, joined: {"id": 1, "url": "/excerpts/1/", …}.
-    keys = [("" if n == 0 else ", ") + _json_string(column.name) + ": " for n, column in enumerate(columns)]
+    # A record is its keys and values side by side: {"id": 1, "url": "/excerpts/1/", …}. A chunk's
+    # records are its values and what goes between them, a record after another, joined at once; a
+    # bare text's quotes are part of what goes before and after it.
+    names = [_json_string(column.name) + ": " for column in columns]
     yield "[\n"
     first = True
     for chunk in chunks:
+        rows = len(chunk[0])
+        encoded = list(map(_json_column, chunk))
+        quotes = ['"' if bare else "" for _, bare in encoded]
         pieces = []
-        for key, values in zip(keys, chunk, strict=True):
-            pieces += (repeat(key, len(values)), _json_column(values))
-        records = "{" + "},\n{".join(map("".join, zip(*pieces, strict=True))) + "}"
-        yield records if first else ",\n" + records
+        for index, (name, (values, _)) in enumerate(zip(names, encoded, strict=True)):
+            before = quotes[index - 1] + "},\n{" if index == 0 else quotes[index - 1] + ", "
+            pieces += (repeat(before + name + quotes[index], rows), values)
+        records = list(chain.from_iterable(zip(*pieces, strict=True)))
+        # The chunk's first record closes no record before it.
+        records[0] = ("{" if first else ",\n{") + names[0] + quotes[0]
+        yield "".join(records) + quotes[-1] + "}"
         first = False
     yield "\n]\n"
 
@@ -183,10 +248,20 @@ def _json_chunks(chunks, columns):
 
 def _value_chunks(queryset, columns, fields, fill):
     """Chunks of columns read as plain values; `fill(values)` adds to a chunk's values (a dict of
-    field: values) what it needs from other tables, a query per chunk at most."""
-    rows = queryset.values_list(*fields).iterator(chunk_size=CHUNK)
+    field: values) what it needs from other tables, a few queries per chunk at most. A field is a
+    name, or a (name, expression) pair such as ("is_headline", Flag("is_headline"))."""
+    expressions = {field[0]: field[1] for field in fields if not isinstance(field, str)}
+    names = [field if isinstance(field, str) else field[0] for field in fields]
+    # An expression takes a name of its own while the row is read: a model's field keeps its name.
+    aliases = {name: f"_export_{name}" for name in expressions}
+    read = [aliases.get(name, name) for name in names]
+    queryset = queryset.annotate(**{aliases[name]: expression for name, expression in expressions.items()})
+    flags = [name for name, expression in expressions.items() if isinstance(expression, Flag)]
+    rows = queryset.values_list(*read).iterator(chunk_size=CHUNK)
     while chunk := list(islice(rows, CHUNK)):
-        values = dict(zip(fields, zip(*chunk, strict=True), strict=True))
+        values = dict(zip(names, zip(*chunk, strict=True), strict=True))
+        for name in flags:
+            values[name] = list(map(_FLAGS.__getitem__, values[name]))
         fill(values)
         yield [values[column.field] for column in columns]
 

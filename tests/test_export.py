@@ -140,6 +140,16 @@ def test_a_column_of_one_kind_throughout():
     assert json_text == reference_json(rows, columns)
 
 
+def test_texts_with_nothing_to_escape_and_texts_with_something():
+    # A chunk whose texts need no escaping writes them bare between quotes of its own; a chunk with one
+    # that does, and the chunks after it, are written as the encoder writes them.
+    columns = [Column("text", ""), Column("note", ""), Column("number", "")]
+    plain = [[f"Plain text {n}, with a comma", f"note {n}", n] for n in range(10)]
+    rows = plain[:4] + [['A "quoted" word', "line\nbreak", 4], ["back\\slash", "tab\there", 5]] + plain[6:]
+    for chunk in (1, 3, 4, 20):
+        assert written(rows, columns, chunk) == (reference_csv(rows, columns), reference_json(rows, columns))
+
+
 def test_a_single_column_and_no_rows():
     columns = [Column("only", "")]
     rows = [[""], [None], ["=x"], ["a,b"]]

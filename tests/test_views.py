@@ -512,6 +512,40 @@ def test_json_export_matches_filter(client, record):
     assert all(set(row) >= {"text", "document_url", "organisation", "fidelity"} for row in rows)
 
 
+@pytest.mark.parametrize("name", ["excerpt", "characterisation"])
+def test_an_exported_excerpt_says_what_its_record_says(client, record, name):
+    # The exports read the excerpt's row with its flags as numbers, its dates as text and its topics'
+    # ids in one string, and its mission's and document's columns a chunk at a time: each value is
+    # checked here against the objects themselves.
+    rows = json.loads(text_of(client.get(reverse(f"observers:{name}_export", kwargs={"format": "json"}))))
+    assert rows
+    excerpts = Excerpt.objects.select_related("mission__organisation", "mission__election", "document__publisher")
+    for row in rows:
+        excerpt = excerpts.get(pk=row["id"])
+        mission, document, election = excerpt.mission, excerpt.document, excerpt.mission.election
+        assert row == row | {
+            "url": excerpt.get_absolute_url(),
+            "text": excerpt.text,
+            "stance": excerpt.stance,
+            "headline": excerpt.is_headline,
+            "characterisation": excerpt.is_characterisation,
+            "topics": sorted(excerpt.topics.values_list("name", flat=True)),
+            "organisation": mission.organisation.name,
+            "mission_type": mission.mission_type,
+            "country": election.country.code,
+            "election": str(election),
+            "election_date": election.election_date.isoformat(),
+            "document": document.title,
+            "document_kind": document.kind,
+            "document_date": document.date.isoformat() if document.date else None,
+            "publisher": document.publisher.name,
+            "provenance": document.provenance,
+            "document_url": document.url,
+        }
+    assert any(row["headline"] for row in rows) == (name == "excerpt")
+    assert all(row["characterisation"] for row in rows) == (name == "characterisation")
+
+
 @pytest.mark.parametrize("name", ["election", "organisation", "mission", "document", "characterisation"])
 def test_every_list_exports(client, record, name):
     listed = client.get(reverse(f"observers:{name}_list")).context["paginator"].count
