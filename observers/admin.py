@@ -21,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import search
 from .models import Document, Election, Excerpt, Mission, Organisation, SearchEntry, Topic
 from .resources import DocumentResource, ElectionResource, ExcerptResource, MissionResource, OrganisationResource
+from .signals import cached_for_version
 
 admin.site.site_header = "Election Observation Record"
 admin.site.site_title = "Election Observation Record"
@@ -362,14 +363,17 @@ class TopicAdmin(EditorialAdmin):
     ordering = ["name"]  # See OrganisationAdmin.ordering.
     prepopulated_fields = {"slug": ["name"]}
 
-    def get_queryset(self, request):
-        # One count per topic, read from the link table's topic index: a join and GROUP BY over every
-        # excerpt's topics sorts more than a million rows.
-        return super().get_queryset(request).annotate(excerpt_count=count_of(Excerpt.topics.through, "topic"))
-
-    @admin.display(description="excerpts", ordering="excerpt_count")
+    @admin.display(description="excerpts")
     def excerpt_count(self, obj):
-        return obj.excerpt_count
+        return topic_excerpt_counts().get(obj.pk, 0)
+
+
+def topic_excerpt_counts():
+    """{topic id: its number of excerpts}, counted from the link table's topic index once per record
+    version: at a million excerpts the counts read a million and a half index entries (0.1 s on SQLite,
+    0.3 s on PostgreSQL), and the topics' list is read far more often than the record changes."""
+    links = Excerpt.topics.through.objects.order_by().values_list("topic").annotate(n=Count("pk"))
+    return cached_for_version("admin-topic-excerpt-counts", lambda: dict(links))
 
 
 class MissionInline(ListedChildrenInline):

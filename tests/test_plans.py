@@ -6,9 +6,13 @@ query it ran is read (observers/plans.py). Counts per value (facets, the home pa
 their index whole by nature: they are cached under the record's version and left out here.
 """
 
+import io
+import json
 import tracemalloc
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -102,3 +106,21 @@ def test_an_export_of_every_row_streams_in_bounded_memory(synthetic_record, clie
             tracemalloc.stop()
     assert lines >= expected + 1  # the header, and every row (a text may hold line breaks too)
     assert peak < MEMORY_LIMIT
+
+
+def test_the_benchmark_measures_every_page_and_the_admin_and_leaves_the_record_as_it_was(
+    synthetic_record, django_db_blocker, tmp_path
+):
+    page_cache = settings.PAGE_CACHE
+    with django_db_blocker.unblock():
+        users = get_user_model().objects.count()
+        try:
+            call_command("benchmark", runs=1, load=0, json=str(tmp_path / "report.json"), stdout=io.StringIO())
+        finally:
+            settings.PAGE_CACHE = page_cache
+        assert get_user_model().objects.count() == users
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert len(report["pages"]) == len(Benchmark().pages()) and len(report["admin"]) > 20
+    for result in report["pages"] + report["admin"]:
+        assert result["queries"] > 0 and result["kilobytes"] > 0 and result["median_ms"] > 0, result
+        assert result["plan_problems"] == [], result

@@ -1,8 +1,11 @@
-"""Measure every public page type against the current database, and optionally a load on gunicorn.
+"""Measure every public page type against the current database, the editors' admin, and optionally a
+load on gunicorn.
 
 For each page: the first run's time (facet counts and the filter form not yet cached), the median
 and p95 server time over N runs (in-process, through the whole Django stack), the number of SQL
 queries, the time they took, and the floor (the same SQL run directly). Prints a table and writes JSON.
+The admin's pages are requested by a superuser made for the purpose in a transaction that is rolled
+back afterwards: the record is left as it was.
 """
 
 import http.client
@@ -18,8 +21,9 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -106,8 +110,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--page-cache", action="store_true", help="Serve repeated runs of a page from the whole-page cache."
         )
+        parser.add_argument("--no-admin", action="store_true", help="Leave out the editors' admin.")
 
-    def handle(self, *args, runs, only, load, concurrency, workers, page_cache, warmup, **options):
+    def handle(self, *args, runs, only, load, concurrency, workers, page_cache, warmup, no_admin, **options):
         self.warmup = warmup
         # Each page is built every time unless asked: a page served whole from the cache says
         # nothing about the page. (Facet counts and the filter form stay cached, as in production;
@@ -129,14 +134,20 @@ class Command(BaseCommand):
         results = []
         client = Client(HTTP_HOST=(settings.ALLOWED_HOSTS or ["127.0.0.1"])[0].lstrip(".") or "127.0.0.1")
         for name, url in pages:
-            result = self.measure(client, name, url, runs)
-            results.append(result)
-            self.stdout.write(
-                f"{name:<34} {result['first_ms']:>6.1f}ms {result['median_ms']:>6.1f}ms {result['p95_ms']:>6.1f}ms "
-                f"{result['queries']:>7} "
-                f"{result['sql_ms']:>6.1f}ms {result['floor_ms']:>6.1f}ms {result['beyond_sql_ms']:>6.1f}ms "
-                f"{result['kilobytes']:>7.1f}"
-            )
+            results.append(self.measure(client, name, url, runs))
+            self.write_row(results[-1])
+        admin_results = []
+        if not no_admin:
+            with transaction.atomic():
+                # A superuser for the measurement only: rolled back with everything the requests wrote.
+                editor = get_user_model().objects.create_superuser("benchmark-editor", password=None)
+                client.force_login(editor)
+                for name, url in self.admin_pages():
+                    if only in name:
+                        admin_results.append(self.measure(client, name, url, runs, plans_checked=False))
+                        self.write_row(admin_results[-1])
+                client.logout()
+                transaction.set_rollback(True)
         for result in results:
             for problem in result["plan_problems"]:
                 self.stdout.write(f"Plan of {result['page']}: {problem}")
@@ -150,6 +161,7 @@ class Command(BaseCommand):
             "cpus": os.cpu_count(),
             "when": time.strftime("%Y-%m-%d %H:%M:%S"),
             "pages": results,
+            "admin": admin_results,
         }
         if load:
             report["load"] = self.load(pages, load, concurrency, workers)
@@ -241,7 +253,62 @@ class Command(BaseCommand):
         ]  # fmt: skip
         return [(name, url) for name, url in pages if url]
 
-    def measure(self, client, name, url, runs):
+    def write_row(self, result):
+        self.stdout.write(
+            f"{result['page']:<34} {result['first_ms']:>6.1f}ms {result['median_ms']:>6.1f}ms "
+            f"{result['p95_ms']:>6.1f}ms {result['queries']:>7} "
+            f"{result['sql_ms']:>6.1f}ms {result['floor_ms']:>6.1f}ms {result['beyond_sql_ms']:>6.1f}ms "
+            f"{result['kilobytes']:>7.1f}"
+        )
+
+    def admin_pages(self):
+        """The editors' admin: each model's list, the list searched and filtered, a change form, the
+        autocomplete an excerpt's form uses, and the editorial desk. Rows are chosen as in pages():
+        the heaviest organisation, and its busiest mission and document."""
+        heavy = (
+            Organisation.objects.annotate(n=Count("missions")).order_by("-n").first() or Organisation.objects.first()
+        )
+        mission = Mission.objects.filter(organisation=heavy).annotate(n=Count("excerpts")).order_by("-n").first()
+        document = Document.objects.filter(publisher=heavy).annotate(n=Count("excerpts")).order_by("-n").first()
+        excerpt = Excerpt.objects.characterisations().first() or Excerpt.objects.first()
+        election = mission.election if mission else Election.objects.first()
+
+        def admin(model, view="changelist", *args):
+            return reverse(f"admin:observers_{model._meta.model_name}_{view}", args=args)
+
+        word = (heavy.acronym or heavy.name.split()[0]) if heavy else "x"
+        pages = [
+            ("admin: organisations", admin(Organisation)),
+            ("admin: organisations searched", f"{admin(Organisation)}?q={word}"),
+            ("admin: organisation form (heaviest)", heavy and admin(Organisation, "change", heavy.pk)),
+            ("admin: topics", reverse("admin:observers_topic_changelist")),
+            ("admin: elections", admin(Election)),
+            ("admin: elections searched", f"{admin(Election)}?q=parliamentary"),
+            ("admin: elections filtered", f"{admin(Election)}?kind__exact=presidential"),
+            ("admin: election form", election and admin(Election, "change", election.pk)),
+            ("admin: missions", admin(Mission)),
+            ("admin: missions searched", f"{admin(Mission)}?q={word}"),
+            ("admin: missions filtered", f"{admin(Mission)}?status__exact=published&mission_type__exact=eom"),
+            ("admin: mission form (busiest)", mission and admin(Mission, "change", mission.pk)),
+            ("admin: documents", admin(Document)),
+            ("admin: documents searched", f"{admin(Document)}?q=report"),
+            ("admin: documents filtered", f"{admin(Document)}?status__exact=published&kind__exact=final"),
+            ("admin: document form (busiest)", document and admin(Document, "change", document.pk)),
+            ("admin: excerpts", admin(Excerpt)),
+            ("admin: excerpts searched (common)", f"{admin(Excerpt)}?q={COMMON_TERM}"),
+            ("admin: excerpts searched (rare)", f"{admin(Excerpt)}?q={RARE_TERM}"),
+            ("admin: excerpts filtered", f"{admin(Excerpt)}?status__exact=published&stance__exact=critical"),
+            ("admin: excerpt form", excerpt and admin(Excerpt, "change", excerpt.pk)),
+            (
+                "admin: excerpt autocomplete",
+                reverse("admin:autocomplete")
+                + f"?app_label=observers&model_name=excerpt&field_name=primary_excerpts&term={COMMON_TERM}",
+            ),
+            ("admin: editorial desk", reverse("editorial_desk")),
+        ]
+        return [(name, url) for name, url in pages if url]
+
+    def measure(self, client, name, url, runs, plans_checked=True):
         timings, sql_times = [], []
         size = 0
         for _ in range(runs):
@@ -262,7 +329,7 @@ class Command(BaseCommand):
         problems = [
             problem
             for query in first_queries
-            if query["sql"].startswith("SELECT") and not plans.is_facet(query["sql"])
+            if plans_checked and query["sql"].startswith("SELECT") and not plans.is_facet(query["sql"])
             for problem in plans.problems(query["sql"].replace("%", "%%"))
         ]
         return {
