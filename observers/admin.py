@@ -99,7 +99,7 @@ def count_of(model, field):
     the list's other queries (counts, dates) into aggregates over the joined rows.
     """
     rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
-    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=models.IntegerField()), 0)
+    return Coalesce(Subquery(rows.annotate(n=Count("*")).values("n"), output_field=models.IntegerField()), 0)
 
 
 class YearFilter(admin.SimpleListFilter):
@@ -372,7 +372,7 @@ def topic_excerpt_counts():
     """{topic id: its number of excerpts}, counted from the link table's topic index once per record
     version: at a million excerpts the counts read a million and a half index entries (0.1 s on SQLite,
     0.3 s on PostgreSQL), and the topics' list is read far more often than the record changes."""
-    links = Excerpt.topics.through.objects.order_by().values_list("topic").annotate(n=Count("pk"))
+    links = Excerpt.topics.through.objects.order_by().values_list("topic").annotate(n=Count("*"))
     return cached_for_version("admin-topic-excerpt-counts", lambda: dict(links))
 
 

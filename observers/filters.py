@@ -477,7 +477,7 @@ def facet(queryset, field, label_field=None, limit=10):
         rows = (
             Excerpt.topics.through.objects.filter(excerpt__in=queryset.order_by().values("pk"))
             .values("topic__slug", "topic__name")
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("*"))
             .order_by("-n", "topic__name")[:limit]
         )
         return [(row["topic__slug"], row["topic__name"], row["n"]) for row in rows]
@@ -485,7 +485,7 @@ def facet(queryset, field, label_field=None, limit=10):
         queryset.exclude(**{f"{field}__isnull": True})
         .order_by()
         .values(field, label_field)
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("-n", label_field)[:limit]
     )
     return [(row[field], row[label_field], row["n"]) for row in rows]

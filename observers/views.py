@@ -45,8 +45,11 @@ def query_with(request, **changes):
 
 
 def published_excerpts():
-    return Excerpt.objects.published().select_related(
-        "document__publisher", "mission__organisation", "mission__election"
+    # Not the search index's column: PostgreSQL's is as long as the text, and no page shows it.
+    return (
+        Excerpt.objects.published()
+        .select_related("document__publisher", "mission__organisation", "mission__election")
+        .defer("search_document")
     )
 
 
@@ -426,7 +429,7 @@ def published_mission_counts():
     """{election id: its number of published missions}, counted once per record version."""
     return cached_for_version(
         "election-mission-counts",
-        lambda: dict(Mission.objects.published().order_by().values_list("election").annotate(n=Count("pk"))),
+        lambda: dict(Mission.objects.published().order_by().values_list("election").annotate(n=Count("*"))),
     )
 
 
@@ -435,7 +438,7 @@ def published_missions_of(field):
     rows shown (a subquery per row, through the missions' index on `field`), rather than grouping
     every mission of the record and then taking one page of the groups."""
     missions = Mission.objects.published().filter(**{field: OuterRef("pk")}).order_by()
-    return Coalesce(Subquery(missions.values(field).annotate(n=Count("pk")).values("n")), 0)
+    return Coalesce(Subquery(missions.values(field).annotate(n=Count("*")).values("n")), 0)
 
 
 class ElectionListView(RecordListView):
@@ -573,15 +576,15 @@ def record_numbers():
     def count():
         # Grouped by the flag, the count reads one small index instead of the table.
         by_source = dict(
-            Excerpt.objects.published().order_by().values_list("is_characterisation").annotate(n=Count("pk"))
+            Excerpt.objects.published().order_by().values_list("is_characterisation").annotate(n=Count("*"))
         )
         numbers = {"excerpts": sum(by_source.values()), "characterisations": by_source.get(True, 0)}
+        # The missions counted per election and per organisation (counts per value, as a facet's), the
+        # groups giving how many elections and organisations they cover.
+        by_election = published_mission_counts()
+        by_organisation = Mission.objects.published().order_by().values_list("organisation").annotate(n=Count("*"))
         numbers.update(
-            Mission.objects.published().aggregate(
-                missions=Count("pk"),
-                elections=Count("election", distinct=True),
-                organisations=Count("organisation", distinct=True),
-            )
+            missions=sum(by_election.values()), elections=len(by_election), organisations=len(by_organisation)
         )
         return numbers
 
@@ -648,7 +651,8 @@ class ElectionDetailView(DetailView):
         )
         shown = passages.load(
             [pk for mission in missions for pk in passages.chosen(mission.pk, OWN_WORDS_SHOWN)]
-            + passages.characterisations[:CHARACTERISATIONS_SHOWN]
+            + passages.characterisations[:CHARACTERISATIONS_SHOWN],
+            {mission.pk: mission for mission in missions},
         )
         for mission in missions:
             if mission.verdict_excerpt_id not in passages.published:
@@ -712,14 +716,25 @@ class Passages:
                 chosen.append(pk)
         return chosen
 
-    def load(self, pks):
-        """The chosen excerpts in full, by pk, in the order of `pks`, with characterisations' context."""
-        rows = self.excerpts.filter(pk__in=pks).in_bulk()
+    def load(self, pks, missions):
+        """The chosen excerpts in full, by pk, in the order of `pks`, with characterisations' context.
+        Their missions are those of `missions` ({pk: mission, with its organisation}), which the page
+        has read already, rather than read again with every excerpt."""
+        # Only what an excerpt on these pages shows: its document and publisher, and its mission.
+        excerpts = self.excerpts.select_related(None).select_related("document__publisher")
+        rows = excerpts.filter(pk__in=pks).in_bulk()
         shown = {pk: rows[pk] for pk in pks if pk in rows}
         # The passages a characterisation claims to report, for the characterisations alone: Django
         # prepares a queryset per excerpt it prefetches for.
         characterisations = [excerpt for excerpt in shown.values() if excerpt.is_characterisation]
-        prefetch_related_objects(characterisations, Prefetch("primary_excerpts", queryset=published_excerpts()))
+        primary = published_excerpts().select_related(None).select_related("document__publisher")
+        prefetch_related_objects(characterisations, Prefetch("primary_excerpts", queryset=primary))
+        listed = [*shown.values(), *(p for c in characterisations for p in c.primary_excerpts.all())]
+        missing = {excerpt.mission_id for excerpt in listed} - missions.keys()
+        if missing:  # a passage reported by a characterisation, from another mission
+            missions = missions | Mission.objects.select_related("organisation").in_bulk(missing)
+        for excerpt in listed:
+            excerpt.mission = missions[excerpt.mission_id]
         with_characterisation_context(list(shown.values()))
         return shown
 
@@ -745,7 +760,7 @@ class OrganisationDetailView(DetailView):
         organisation = self.object
         published = Mission.objects.published().filter(organisation=organisation)
         # The chart counts every mission; the timeline shows the latest, and links to them all.
-        counts = dict(published.order_by().values_list("verdict").annotate(n=Count("pk")))
+        counts = dict(published.order_by().values_list("verdict").annotate(n=Count("*")))
         missions = list(published.select_related("election").order_by("-election__election_date", "-pk")[:TIMELINE])
         widest = max(counts.values(), default=0)
         chart = [
@@ -781,7 +796,9 @@ class MissionDetailView(PreviewMixin, DetailView):
         passages = Passages(published_excerpts().filter(mission=mission), mission.election.election_date)
         chosen = passages.chosen(mission.pk, MISSION_PASSAGES_SHOWN)
         verdict = [mission.verdict_excerpt_id] if mission.verdict_excerpt_id in passages.published else []
-        shown = passages.load(chosen + passages.characterisations[:CHARACTERISATIONS_SHOWN] + verdict)
+        shown = passages.load(
+            chosen + passages.characterisations[:CHARACTERISATIONS_SHOWN] + verdict, {mission.pk: mission}
+        )
         mission.verdict_excerpt = shown[verdict[0]] if verdict else None
         context.update(
             own_words=passages.by_document(shown, mission.pk, only=set(chosen)),

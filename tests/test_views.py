@@ -900,6 +900,19 @@ def test_relevance_with_no_match_and_on_a_later_page(client, record):
     assert not ids(first) & ids(second)
 
 
+def test_a_characterisation_reporting_another_mission_s_passage_names_that_mission(client, record):
+    # The election and mission pages attach to each passage its mission, read once for the page; a
+    # passage of another mission that a characterisation reports has its own mission read too.
+    record.claim.primary_excerpts.add(record.az_words)
+    for url in (record.election.get_absolute_url(), record.odihr_mission.get_absolute_url()):
+        response = client.get(url)
+        comparison = next(c for c in response.context["characterisations"] if c.pk == record.claim.pk)
+        reported = {excerpt.pk: excerpt for excerpt in comparison.primary_excerpts.all()}
+        assert reported[record.az_words.pk].mission == record.az_mission
+        assert reported[record.az_words.pk].mission.organisation == record.az_mission.organisation
+        assert record.az_words.text[:40] in text_of(response)
+
+
 def test_election_and_mission_pages_shorten_long_missions_and_link_to_the_rest(client, record):
     # More passages than the pages show: the headline conclusion stays, the rest are one link away.
     mission = record.odihr_mission

@@ -312,7 +312,18 @@ class Command(BaseCommand):
         timings, sql_times = [], []
         size = 0
         for _ in range(runs):
-            with CaptureQueriesContext(connection) as context:
+            # The SQL's time, measured here to the microsecond: Django's record of each query's time is
+            # rounded to the millisecond, which made a page of ten 0.4 ms queries spend none in SQL.
+            spent = []
+
+            def timed(execute, sql, params, many, context, spent=spent):
+                started = time.perf_counter()
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    spent.append(time.perf_counter() - started)
+
+            with CaptureQueriesContext(connection) as context, connection.execute_wrapper(timed):
                 started = time.perf_counter()
                 response = client.get(url)
                 size = drain(response)
@@ -320,7 +331,7 @@ class Command(BaseCommand):
             if response.status_code != 200:
                 raise SystemExit(f"{name}: {url} answered {response.status_code}")
             queries = context.captured_queries
-            sql_times.append(sum(float(query["time"]) for query in queries) * 1000)
+            sql_times.append(sum(spent) * 1000)
             if len(timings) == 1:
                 first_queries = queries
         floor = self.floor(queries)
