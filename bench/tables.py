@@ -34,6 +34,8 @@ def pages_table(reports, part, full):
     """One row per page, the databases side by side: with `full`, first, median, p95, queries, SQL and
     beyond SQL; otherwise first, median and p95."""
     present = [(label, report) for label, report in reports if report]
+    if not present:
+        return "(no results)"
     header = ["page"]
     for label, _ in present:
         header += [f"{label} first", f"{label} median", f"{label} p95"]

@@ -363,9 +363,16 @@ class TopicAdmin(EditorialAdmin):
     ordering = ["name"]  # See OrganisationAdmin.ordering.
     prepopulated_fields = {"slug": ["name"]}
 
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        counts = topic_excerpt_counts()  # once for the page, not once per row
+        for topic in changelist.result_list:
+            topic.excerpt_total = counts.get(topic.pk, 0)
+        return changelist
+
     @admin.display(description="excerpts")
     def excerpt_count(self, obj):
-        return topic_excerpt_counts().get(obj.pk, 0)
+        return obj.excerpt_total
 
 
 def topic_excerpt_counts():

@@ -81,8 +81,7 @@ class Flag(Cast):
         super().__init__(field, IntegerField())
 
     def get_db_converters(self, connection):
-        # Not int() of every value: the database gives a number, or a boolean on PostgreSQL, and
-        # _FLAGS reads either.
+        # Not int() of every value: _FLAGS reads the numbers a column at a time.
         return []
 
 
@@ -93,9 +92,8 @@ class IdsText(Aggregate):
     output_field = CharField()
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection, function="STRING_AGG", template="%(function)s(%(expressions)s::text, ',')", **extra
-        )
+        template = "%(function)s(%(distinct)s%(expressions)s::text, ',')"
+        return self.as_sql(compiler, connection, function="STRING_AGG", template=template, **extra)
 
 
 _FLAGS = {0: False, 1: True, None: None}  # False and True are the keys 0 and 1
@@ -246,18 +244,23 @@ def _json_chunks(chunks, columns):
 # Reading ----------------------------------------------------------------------------------------------
 
 
+def plain_rows(queryset, fields):
+    """`queryset.values_list()` of `fields`, {name: what to read}: a field's path or an expression.
+    An expression is read under an alias of its own, so that its name may also be a model field's."""
+    expressions = {f"_export_{name}": read for name, read in fields.items() if not isinstance(read, str)}
+    paths = [read if isinstance(read, str) else f"_export_{name}" for name, read in fields.items()]
+    return queryset.annotate(**expressions).values_list(*paths)
+
+
 def _value_chunks(queryset, columns, fields, fill):
     """Chunks of columns read as plain values; `fill(values)` adds to a chunk's values (a dict of
-    field: values) what it needs from other tables, a few queries per chunk at most. A field is a
-    name, or a (name, expression) pair such as ("is_headline", Flag("is_headline"))."""
-    expressions = {field[0]: field[1] for field in fields if not isinstance(field, str)}
-    names = [field if isinstance(field, str) else field[0] for field in fields]
-    # An expression takes a name of its own while the row is read: a model's field keeps its name.
-    aliases = {name: f"_export_{name}" for name in expressions}
-    read = [aliases.get(name, name) for name in names]
-    queryset = queryset.annotate(**{aliases[name]: expression for name, expression in expressions.items()})
-    flags = [name for name, expression in expressions.items() if isinstance(expression, Flag)]
-    rows = queryset.values_list(*read).iterator(chunk_size=CHUNK)
+    field: values) what it needs from other tables, a few queries per chunk at most. `fields` are
+    field names, or {name: what to read} (see plain_rows), such as {"is_headline": Flag("is_headline")}."""
+    if not isinstance(fields, dict):
+        fields = {name: name for name in fields}
+    names = list(fields)
+    flags = [name for name, read in fields.items() if isinstance(read, Flag)]
+    rows = plain_rows(queryset, fields).iterator(chunk_size=CHUNK)
     while chunk := list(islice(rows, CHUNK)):
         values = dict(zip(names, zip(*chunk, strict=True), strict=True))
         for name in flags:

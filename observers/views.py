@@ -256,26 +256,23 @@ def excerpt_columns():
     ]
 
 
-# What the excerpt exports read from the excerpt's own row, flags as numbers (see export.Flag). What
-# it has from its mission and document comes a chunk at a time (add_parents): joined to every row, the
+# What the excerpt exports read from the excerpt's own row, {name: what to read}: flags as numbers
+# (see export.Flag), and the ids of its topics as one string, "3,17", from the link table's index in
+# the row's own query (a lookup per row costs half what a query per chunk of rows does). What it has
+# from its mission and document comes a chunk at a time (add_parents): joined to every row, the
 # parents took longer than reading the rows themselves, and a chunk has only a few dozen of them.
-EXCERPT_VALUES = [
-    *("id", "text", "language", "translation", "translation_status", "stance"),
-    ("is_headline", export.Flag("is_headline")),
-    ("is_characterisation", export.Flag("is_characterisation")),
-    *("fidelity", "fidelity_note", "page", "paragraph", "mission_id", "document_id"),
-    # The ids of its topics, "3,17", from the link table's index: in the row's own query, a lookup
-    # per row costs half what a query per chunk of a thousand does.
-    (
-        "topic_ids",
-        Subquery(
-            Excerpt.topics.through.objects.filter(excerpt_id=OuterRef("pk"))
-            .values("excerpt_id")
-            .annotate(ids=export.IdsText("topic_id"))
-            .values("ids")
-        ),
+EXCERPT_VALUES = {
+    **{name: name for name in ("id", "text", "language", "translation", "translation_status", "stance")},
+    "is_headline": export.Flag("is_headline"),
+    "is_characterisation": export.Flag("is_characterisation"),
+    **{name: name for name in ("fidelity", "fidelity_note", "page", "paragraph", "mission_id", "document_id")},
+    "topic_ids": Subquery(
+        Excerpt.topics.through.objects.filter(excerpt_id=OuterRef("pk"))
+        .values("excerpt_id")
+        .annotate(ids=export.IdsText("topic_id"))
+        .values("ids")
     ),
-]
+}
 
 # {value's name: what the parent's query reads}, dates as text (see export.DateText).
 MISSION_VALUES = {
@@ -301,17 +298,15 @@ DOCUMENT_VALUES = {
 
 def add_parents(values):
     """Per chunk of exported excerpts: what they show of their missions (type, organisation and
-    election) and of their documents (title, publisher, kind, date and addresses), one query each."""
+    election) and of their documents (title, publisher, kind, date and addresses), one query each.
+
+    Read after the excerpts' rows, from published missions and documents only: one unpublished (or
+    deleted) while a long download streams leaves its columns empty rather than showing a draft."""
     for key, model, fields in [("mission_id", Mission, MISSION_VALUES), ("document_id", Document, DOCUMENT_VALUES)]:
-        expressions = {name: read for name, read in fields.items() if not isinstance(read, str)}
-        read = [name if name in expressions else read for name, read in fields.items()]
-        rows = (
-            model.objects.filter(pk__in=export.id_list(set(values[key])))
-            .annotate(**expressions)
-            .values_list("pk", *read)
-        )
-        parents = {pk: rest for pk, *rest in rows}
-        columns = zip(*map(parents.__getitem__, values[key]), strict=True)
+        parents = model.objects.published().filter(pk__in=export.id_list(set(values[key])))
+        found = {pk: rest for pk, *rest in export.plain_rows(parents, {"pk": "pk", **fields})}
+        blank = [None] * len(fields)
+        columns = zip(*(found.get(pk, blank) for pk in values[key]), strict=True)
         values.update(zip(fields, map(list, columns), strict=True))
 
 
@@ -356,7 +351,10 @@ def topic_names(fresh=False):
 
 @functools.lru_cache(maxsize=4096)
 def election_name(pk, country, kind, chamber, election_date, round):  # noqa: A002  # the field's name
-    """str(election), from its values: an export names the same few elections thousands of times."""
+    """str(election), from its values: an export names the same few elections thousands of times.
+    None for an excerpt whose mission's columns were left empty (see add_parents)."""
+    if pk is None:
+        return None
     day = datetime.date.fromisoformat(election_date) if isinstance(election_date, str) else election_date
     election = Election(pk=pk, country=country, kind=kind, chamber=chamber or "", election_date=day)
     election.round = round

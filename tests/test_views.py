@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from observers import views
+from observers import export, views
 from observers.definitions import DEFINITIONS
 from observers.models import Document, Election, Excerpt, Mission, Organisation, Topic
 
@@ -542,8 +542,25 @@ def test_an_exported_excerpt_says_what_its_record_says(client, record, name):
             "provenance": document.provenance,
             "document_url": document.url,
         }
+    assert all(type(row["headline"]) is bool for row in rows)
+    assert all(type(row["characterisation"]) is bool for row in rows)
     assert any(row["headline"] for row in rows) == (name == "excerpt")
     assert all(row["characterisation"] for row in rows) == (name == "characterisation")
+
+
+def test_a_document_unpublished_while_an_export_streams_shows_no_draft(client, record, monkeypatch):
+    # The documents' columns are read a chunk at a time, after the excerpts' rows: a document made a
+    # draft in between leaves its columns empty in the chunks that follow, never its draft's values.
+    monkeypatch.setattr(export, "CHUNK", 2)
+    record.add_excerpts(6)
+    response = client.get(reverse("observers:excerpt_export", kwargs={"format": "json"}))
+    chunks = iter(response.streaming_content)
+    started = next(chunks) + next(chunks)  # the opening bracket, then the first chunk
+    Document.objects.filter(pk=record.final_report.pk).update(status=Document.Status.DRAFT, title="A draft title")
+    rows = json.loads((started + b"".join(chunks)).decode())
+    later = [row for row in rows[2:] if row["id"] in {e.pk for e in record.final_report.excerpts.all()}]
+    assert later and all(row["document"] is None and row["document_url"] is None for row in later)
+    assert "A draft title" not in json.dumps(rows)
 
 
 @pytest.mark.parametrize("name", ["election", "organisation", "mission", "document", "characterisation"])

@@ -286,7 +286,7 @@ class Command(BaseCommand):
         # PostgreSQL, a VACUUM too (outside a transaction, where it can run): it marks the new rows
         # visible to all, which lets counts be answered from an index alone without waiting for the
         # autovacuum.
-        vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+        vacuum = connection.vendor == "postgresql" and connection.get_autocommit()
         with (
             phases("statistics (VACUUM, ANALYZE)" if vacuum else "statistics (ANALYZE)"),
             connection.cursor() as cursor,
