@@ -455,7 +455,11 @@ class ElectionListView(RecordListView):
         Column("missions", "The number of published missions."),
     ]
     export_values = (
-        ["id", "slug", "country", "kind", "chamber", "election_date", "round", "is_early"],
+        {
+            **{name: name for name in ("id", "slug", "country", "kind", "chamber", "round")},
+            "election_date": export.DateText("election_date"),
+            "is_early": export.Flag("is_early"),
+        },
         add_countries_and_missions,
     )
     export_name = "election"
@@ -498,6 +502,15 @@ class OrganisationListView(RecordListView):
         )
 
 
+def add_joint_partners(values):
+    """Per chunk of exported missions: the names of their joint partners, by name (one query)."""
+    links = Mission.joint_partners.through.objects.filter(mission_id__in=export.id_list(values["id"]))
+    partners = defaultdict(list)
+    for mission_id, name in links.order_by("organisation__name").values_list("mission_id", "organisation__name"):
+        partners[mission_id].append(name)
+    values["joint_partners"] = [partners.get(pk, []) for pk in values["id"]]
+
+
 class MissionListView(RecordListView):
     filterset_class = filters.MissionFilter
     template_name = "observers/mission_filter.html"
@@ -508,26 +521,35 @@ class MissionListView(RecordListView):
         ("country", "election__country", None),
     ]
     export_columns = [
-        Column("id", "The mission's number; its page is /missions/<id>/.", lambda m: m.pk),
-        Column("organisation", "The observing organisation.", lambda m: m.organisation.name),
-        Column("mission_type", "The mission's type.", lambda m: m.mission_type),
-        Column("election", "The election's slug.", lambda m: m.election.slug),
-        Column("country", "ISO 3166 code of the country.", lambda m: m.election.country.code),
-        Column("election_date", "Election day.", lambda m: m.election.election_date.isoformat()),
-        Column("head", "Head of mission.", lambda m: m.head),
-        Column("core_team", "Core team members, when known.", lambda m: m.core_team),
-        Column("long_term_observers", "Long-term observers, when known.", lambda m: m.long_term_observers),
-        Column("short_term_observers", "Short-term observers, when known.", lambda m: m.short_term_observers),
-        Column("accredited_observers", "Accredited observers, when known.", lambda m: m.accredited_observers),
-        Column("deployed_from", "First day of deployment.", lambda m: m.deployed_from and m.deployed_from.isoformat()),
-        Column("deployed_to", "Last day of deployment.", lambda m: m.deployed_to and m.deployed_to.isoformat()),
-        Column("verdict", "The coded overall verdict.", lambda m: m.verdict),
-        Column(
-            "joint_partners",
-            "Organisations that signed the same statement.",
-            lambda m: [p.name for p in m.joint_partners.all()],
-        ),
+        Column("id", "The mission's number; its page is /missions/<id>/."),
+        Column("organisation", "The observing organisation."),
+        Column("mission_type", "The mission's type."),
+        Column("election", "The election's slug."),
+        Column("country", "ISO 3166 code of the country."),
+        Column("election_date", "Election day."),
+        Column("head", "Head of mission."),
+        Column("core_team", "Core team members, when known."),
+        Column("long_term_observers", "Long-term observers, when known."),
+        Column("short_term_observers", "Short-term observers, when known."),
+        Column("accredited_observers", "Accredited observers, when known."),
+        Column("deployed_from", "First day of deployment."),
+        Column("deployed_to", "Last day of deployment."),
+        Column("verdict", "The coded overall verdict."),
+        Column("joint_partners", "Organisations that signed the same statement."),
     ]
+    export_values = (
+        {
+            **{name: name for name in ("id", "mission_type", "head", "core_team", "long_term_observers")},
+            **{name: name for name in ("short_term_observers", "accredited_observers", "verdict")},
+            "organisation": "organisation__name",
+            "election": "election__slug",
+            "country": "election__country",
+            "election_date": export.DateText("election__election_date"),
+            "deployed_from": export.DateText("deployed_from"),
+            "deployed_to": export.DateText("deployed_to"),
+        },
+        add_joint_partners,
+    )
     export_name = "mission"
 
     def get_queryset(self):
@@ -540,6 +562,15 @@ class MissionListView(RecordListView):
             .order_by("-election__election_date", "-election_id", "pk")
         )
 
+    def get_export_queryset(self):
+        # Plain rows: the joint partners come a chunk at a time (see add_joint_partners).
+        return self.get_queryset().prefetch_related(None)
+
+
+def no_election_is_blank(values):
+    """Per chunk of exported documents: an empty election for a document about none, not a null."""
+    values["election"] = ["" if slug is None else slug for slug in values["election"]]
+
 
 class DocumentListView(RecordListView):
     filterset_class = filters.DocumentFilter
@@ -550,18 +581,28 @@ class DocumentListView(RecordListView):
         ("provenance", "provenance", None),
     ]
     export_columns = [
-        Column("id", "The document's number; its page is /documents/<id>/.", lambda d: d.pk),
-        Column("title", "The document's title.", lambda d: d.title),
-        Column("kind", "The document's kind.", lambda d: d.kind),
-        Column("publisher", "Whose text it is.", lambda d: d.publisher.name),
-        Column("author", "A named author, if any.", lambda d: d.author),
-        Column("date", "The date the text bears.", lambda d: d.date and d.date.isoformat()),
-        Column("language", "ISO 639-1 code of its language.", lambda d: d.language),
-        Column("url", "Where it can be read.", lambda d: d.url),
-        Column("archive_url", "An archived copy.", lambda d: d.archive_url),
-        Column("provenance", "Which copy the URL points to.", lambda d: d.provenance),
-        Column("election", "The election it concerns (slug).", lambda d: d.election.slug if d.election else ""),
+        Column("id", "The document's number; its page is /documents/<id>/."),
+        Column("title", "The document's title."),
+        Column("kind", "The document's kind."),
+        Column("publisher", "Whose text it is."),
+        Column("author", "A named author, if any."),
+        Column("date", "The date the text bears."),
+        Column("language", "ISO 639-1 code of its language."),
+        Column("url", "Where it can be read."),
+        Column("archive_url", "An archived copy."),
+        Column("provenance", "Which copy the URL points to."),
+        Column("election", "The election it concerns (slug)."),
     ]
+    export_values = (
+        {
+            **{name: name for name in ("id", "title", "kind", "author", "language", "url", "archive_url")},
+            "provenance": "provenance",
+            "publisher": "publisher__name",
+            "date": export.DateText("date"),
+            "election": "election__slug",
+        },
+        no_election_is_blank,
+    )
     export_name = "document"
 
     def get_queryset(self):

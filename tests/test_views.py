@@ -548,6 +548,50 @@ def test_an_exported_excerpt_says_what_its_record_says(client, record, name):
     assert all(row["characterisation"] for row in rows) == (name == "characterisation")
 
 
+def test_the_mission_and_document_exports_say_what_their_records_say(client, record):
+    # Both read plain values (and the joint partners a chunk at a time): checked against the objects.
+    record.odihr_mission.joint_partners.add(record.az_mission.organisation)
+    missions = json.loads(text_of(client.get(reverse("observers:mission_export", kwargs={"format": "json"}))))
+    assert missions
+    for row in missions:
+        mission = Mission.objects.select_related("organisation", "election").get(pk=row["id"])
+        assert row == {
+            "id": mission.pk,
+            "organisation": mission.organisation.name,
+            "mission_type": mission.mission_type,
+            "election": mission.election.slug,
+            "country": mission.election.country.code,
+            "election_date": mission.election.election_date.isoformat(),
+            "head": mission.head,
+            "core_team": mission.core_team,
+            "long_term_observers": mission.long_term_observers,
+            "short_term_observers": mission.short_term_observers,
+            "accredited_observers": mission.accredited_observers,
+            "deployed_from": mission.deployed_from and mission.deployed_from.isoformat(),
+            "deployed_to": mission.deployed_to and mission.deployed_to.isoformat(),
+            "verdict": mission.verdict,
+            "joint_partners": sorted(mission.joint_partners.values_list("name", flat=True)),
+        }
+    assert any(row["joint_partners"] for row in missions)
+    documents = json.loads(text_of(client.get(reverse("observers:document_export", kwargs={"format": "json"}))))
+    assert documents
+    for row in documents:
+        document = Document.objects.select_related("publisher", "election").get(pk=row["id"])
+        assert row == {
+            "id": document.pk,
+            "title": document.title,
+            "kind": document.kind,
+            "publisher": document.publisher.name,
+            "author": document.author,
+            "date": document.date and document.date.isoformat(),
+            "language": document.language,
+            "url": document.url,
+            "archive_url": document.archive_url,
+            "provenance": document.provenance,
+            "election": document.election.slug if document.election else "",
+        }
+
+
 def test_a_document_unpublished_while_an_export_streams_shows_no_draft(client, record, monkeypatch):
     # The documents' columns are read a chunk at a time, after the excerpts' rows: a document made a
     # draft in between leaves its columns empty in the chunks that follow, never its draft's values.
