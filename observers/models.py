@@ -797,6 +797,20 @@ class Excerpt(Publishable):
     def get_absolute_url(self):
         return excerpt_url(self.pk)
 
+    # The labels of the excerpt template, which an election's or a mission's page repeats a hundred
+    # times or more: get_stance_display() and the like build a dictionary of the choices on each call.
+    @property
+    def stance_label(self):
+        return STANCES.get(self.stance, self.stance)
+
+    @property
+    def fidelity_label(self):
+        return FIDELITIES.get(self.fidelity, self.fidelity)
+
+    @property
+    def translation_status_label(self):
+        return TRANSLATION_STATUSES.get(self.translation_status, self.translation_status)
+
     def clean(self):
         if self.fidelity and self.document_id and self.mission_id and not self.compute_is_characterisation():
             raise ValidationError({"fidelity": "Only a characterisation (a third party's text) has a fidelity rating."})
@@ -877,3 +891,8 @@ class Excerpt(Publishable):
                 # A passage that became the mission's own words has no fidelity to rate.
                 changes = {"is_characterisation": flag} if flag else {"is_characterisation": flag, "fidelity": ""}
                 cls.objects.filter(pk=excerpt.pk).update(**changes)
+
+
+STANCES = dict(Excerpt.Stance.choices)
+FIDELITIES = dict(Excerpt.Fidelity.choices)
+TRANSLATION_STATUSES = dict(Excerpt.TranslationStatus.choices)

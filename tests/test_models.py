@@ -369,3 +369,14 @@ def test_str(excerpt_factory, election_factory, topic_factory):
     assert str(excerpt) == f"“{'x' * 80}…”"
     assert str(excerpt.mission).startswith(f"{excerpt.mission.organisation.acronym} election observation mission, ")
     assert str(topic_factory(name="Voter lists (test)")) == "Voter lists (test)"
+
+
+def test_the_excerpt_template_s_labels_are_the_choices_labels():
+    # The excerpt partial reads these properties rather than get_…_display() (see Excerpt.stance_label).
+    for stance in [*Excerpt.Stance.values, ""]:
+        assert Excerpt(stance=stance).stance_label == Excerpt(stance=stance).get_stance_display()
+    for fidelity in [*Excerpt.Fidelity.values, ""]:
+        assert Excerpt(fidelity=fidelity).fidelity_label == Excerpt(fidelity=fidelity).get_fidelity_display()
+    for status in [*Excerpt.TranslationStatus.values, ""]:
+        excerpt = Excerpt(translation_status=status)
+        assert excerpt.translation_status_label == excerpt.get_translation_status_display()
