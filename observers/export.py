@@ -209,9 +209,9 @@ def _json_column(values):
         encoded = ["null" if value is None else _json_string(value) for value in values]
     elif kinds <= {DATE, NONE}:
         encoded = ["null" if value is None else '"' + value.isoformat() + '"' for value in values]
-    elif kinds <= {list} and set(map(type, chain.from_iterable(values))) <= {str}:
+    elif kinds <= {list} and (items := set(map(type, chain.from_iterable(values)))) <= {str}:
         encoded = ["[" + ", ".join(map(_json_string, value)) + "]" for value in values]
-    elif kinds <= {list} and set(map(type, chain.from_iterable(values))) <= {int}:
+    elif kinds <= {list} and items <= {int}:
         encoded = ["[" + ", ".join(map(int.__repr__, value)) + "]" for value in values]
     else:
         encoded = list(map(_JSON.encode, values))
