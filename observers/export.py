@@ -4,6 +4,9 @@ Rows are read and written a chunk at a time, and a chunk column by column: each 
 checked for their type once, and converted with functions that run in C (str.join, map, the json
 module's string encoder). The output is what csv.writer and json.dumps write for the same values,
 row by row; a column that mixes other kinds of value is converted cell by cell.
+
+Columns that a chunk's rows share with few others (an excerpt's mission's, its document's) come as
+`Shared`: they are written once for each of the few, and each row takes its one's text.
 """
 
 import csv
@@ -27,13 +30,37 @@ DATE = datetime.date
 
 class Column:
     """One column of an export. An export of model objects reads it with `value(obj)`; an export of
-    plain values (see `response`) reads the values named `field` (the column's name if not given)."""
+    plain values (see `response`) reads the values named `field` (the column's name if not given), or,
+    for a column of a `group`, that field of each row's shared values (see Shared)."""
 
-    def __init__(self, name, description, value=None, field=None):
+    def __init__(self, name, description, value=None, field=None, group=None):
         self.name = name
         self.description = description
         self.value = value
         self.field = field or name
+        self.group = group
+
+
+class Shared:
+    """A chunk's values of one or more consecutive columns that its rows share with few others: each
+    row's key (its mission's id, say) and {key: that key's values, a list of one per column}. A writer
+    writes each key's values once, and each row as its key's text: a chunk of 2,500 excerpts names a
+    few dozen missions."""
+
+    __slots__ = ("keys", "table", "width")
+
+    def __init__(self, keys, table, width):
+        self.keys = keys
+        self.table = table
+        self.width = width
+
+
+def _expanded(entry):
+    """A column's values, each row's: a Shared's (of one column) made a list, as a column not shared."""
+    if not isinstance(entry, Shared):
+        return entry
+    values = {key: value for key, (value,) in entry.table.items()}
+    return list(map(values.__getitem__, entry.keys))
 
 
 def neutralise(value):
@@ -162,15 +189,24 @@ def _csv_column(values):
     return list(map(_csv_cell, values))
 
 
+def _csv_entry(entry):
+    """A chunk's cells of one column, or of a Shared's columns (each row's cells joined)."""
+    if not isinstance(entry, Shared):
+        return _csv_column(entry)
+    cells = map(_csv_column, map(list, zip(*entry.table.values(), strict=True)))
+    texts = dict(zip(entry.table, map(",".join, zip(*cells, strict=True)), strict=True))
+    return list(map(texts.__getitem__, entry.keys))
+
+
 def _csv_chunks(chunks, columns):
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([column.name for column in columns])
     for chunk in chunks:
         if len(columns) == 1:
             # csv.writer quotes a row's only field when it is empty.
-            yield "".join(writer.writerow([neutralise(_plain(value))]) for value in chunk[0])
+            yield "".join(writer.writerow([neutralise(_plain(value))]) for value in _expanded(chunk[0]))
             continue
-        cells = map(_csv_column, chunk)
+        cells = map(_csv_entry, chunk)
         yield "\r\n".join(map(",".join, zip(*cells, strict=True))) + "\r\n"
 
 
@@ -218,16 +254,38 @@ def _json_column(values):
     return encoded, False
 
 
+def _json_shared(entry, names):
+    """(values, False): each row's members of a Shared's columns, "name": value, …, written once per
+    key; `names` are the columns' names, each as _json_chunks writes it."""
+    encoded = list(map(_json_column, map(list, zip(*entry.table.values(), strict=True))))
+    pieces = []
+    for index, (name, (values, bare)) in enumerate(zip(names, encoded, strict=True)):
+        quote = '"' if bare else ""
+        pieces += (repeat((", " if index else "") + name + quote), values, repeat(quote))
+    texts = dict(zip(entry.table, map("".join, zip(*pieces, strict=False)), strict=True))  # endless repeats
+    return list(map(texts.__getitem__, entry.keys)), False
+
+
 def _json_chunks(chunks, columns):
     # A record is its keys and values side by side: {"id": 1, "url": "/excerpts/1/", …}. A chunk's
     # records are its values and what goes between them, a record after another, joined at once; a
-    # bare text's quotes are part of what goes before and after it.
-    names = [_json_string(column.name) + ": " for column in columns]
+    # bare text's quotes are part of what goes before and after it. A Shared's members come whole, with
+    # their names: its name here is empty.
+    column_names = [_json_string(column.name) + ": " for column in columns]
     yield "[\n"
     first = True
     for chunk in chunks:
-        rows = len(chunk[0])
-        encoded = list(map(_json_column, chunk))
+        rows = len(chunk[0].keys if isinstance(chunk[0], Shared) else chunk[0])
+        names, encoded, place = [], [], 0
+        for entry in chunk:
+            if isinstance(entry, Shared):
+                names.append("")
+                encoded.append(_json_shared(entry, column_names[place : place + entry.width]))
+                place += entry.width
+            else:
+                names.append(column_names[place])
+                encoded.append(_json_column(entry))
+                place += 1
         quotes = ['"' if bare else "" for _, bare in encoded]
         pieces = []
         for index, (name, (values, _)) in enumerate(zip(names, encoded, strict=True)):
@@ -244,6 +302,18 @@ def _json_chunks(chunks, columns):
 # Reading ----------------------------------------------------------------------------------------------
 
 
+def _parts(columns):
+    """The columns in runs: [(group, [columns])], each column alone unless it and the ones beside it
+    are of one group."""
+    parts = []
+    for column in columns:
+        if column.group is not None and parts and parts[-1][0] == column.group:
+            parts[-1][1].append(column)
+        else:
+            parts.append((column.group, [column]))
+    return parts
+
+
 def plain_rows(queryset, fields):
     """`queryset.values_list()` of `fields`, {name: what to read}: a field's path or an expression.
     An expression is read under an alias of its own, so that its name may also be a model field's."""
@@ -254,19 +324,30 @@ def plain_rows(queryset, fields):
 
 def _value_chunks(queryset, columns, fields, fill):
     """Chunks of columns read as plain values; `fill(values)` adds to a chunk's values (a dict of
-    field: values) what it needs from other tables, a few queries per chunk at most. `fields` are
+    field: values, and of group: (keys, {key: {field: value}}) for the columns of a group) what it
+    needs from other tables, a few queries per chunk at most. `fields` are
     field names, or {name: what to read} (see plain_rows), such as {"is_headline": Flag("is_headline")}."""
     if not isinstance(fields, dict):
         fields = {name: name for name in fields}
     names = list(fields)
     flags = [name for name, read in fields.items() if isinstance(read, Flag)]
+    parts = _parts(columns)
     rows = plain_rows(queryset, fields).iterator(chunk_size=CHUNK)
     while chunk := list(islice(rows, CHUNK)):
         values = dict(zip(names, zip(*chunk, strict=True), strict=True))
         for name in flags:
             values[name] = list(map(_FLAGS.__getitem__, values[name]))
         fill(values)
-        yield [values[column.field] for column in columns]
+        entries = []
+        for group, run in parts:
+            if group is None:
+                entries.append(values[run[0].field])
+                continue
+            # `fill` gives a group's values as (each row's key, {key: {field: value}}).
+            keys, rows_of_keys = values[group]
+            table = {key: [row[column.field] for column in run] for key, row in rows_of_keys.items()}
+            entries.append(Shared(keys, table, len(run)))
+        yield entries
 
 
 def _object_chunks(queryset, columns):

@@ -230,7 +230,7 @@ def excerpt_columns():
         Column("translation", "An English translation, if any."),
         Column("translation_status", "Official, unofficial or editor's translation."),
         Column("stance", "The passage's stance: positive, mixed, critical or neutral."),
-        Column("topics", "The topics the passage speaks about."),
+        Column("topics", "The topics the passage speaks about.", group="topics"),
         Column("headline", "Whether it is the mission's headline conclusion.", field="is_headline"),
         Column(
             "characterisation",
@@ -241,18 +241,18 @@ def excerpt_columns():
         Column("fidelity_note", "The editors' note on the fidelity rating."),
         Column("page", "Page in the document."),
         Column("paragraph", "Paragraph or section in the document."),
-        Column("organisation", "The observing organisation.", field="mission__organisation__name"),
-        Column("mission_type", "The mission's type.", field="mission__mission_type"),
-        Column("country", "ISO 3166 code of the election's country."),
-        Column("election", "The election.", field="election_name"),
-        Column("election_date", "Election day (YYYY-MM-DD)."),
-        Column("document", "The document's title.", field="document__title"),
-        Column("document_kind", "The document's kind."),
-        Column("document_date", "The date the document bears."),
-        Column("publisher", "The document's publisher.", field="document__publisher__name"),
-        Column("provenance", "Which copy of the document the URL points to."),
-        Column("document_url", "Where the document can be read.", field="document__url"),
-        Column("archive_url", "An archived copy of the document.", field="document__archive_url"),
+        Column("organisation", "The observing organisation.", field="mission__organisation__name", group="mission"),
+        Column("mission_type", "The mission's type.", field="mission__mission_type", group="mission"),
+        Column("country", "ISO 3166 code of the election's country.", group="mission"),
+        Column("election", "The election.", field="election_name", group="mission"),
+        Column("election_date", "Election day (YYYY-MM-DD).", group="mission"),
+        Column("document", "The document's title.", field="document__title", group="document"),
+        Column("document_kind", "The document's kind.", group="document"),
+        Column("document_date", "The date the document bears.", group="document"),
+        Column("publisher", "The document's publisher.", field="document__publisher__name", group="document"),
+        Column("provenance", "Which copy of the document the URL points to.", group="document"),
+        Column("document_url", "Where the document can be read.", field="document__url", group="document"),
+        Column("archive_url", "An archived copy of the document.", field="document__archive_url", group="document"),
     ]
 
 
@@ -298,44 +298,47 @@ DOCUMENT_VALUES = {
 
 def add_parents(values):
     """Per chunk of exported excerpts: what they show of their missions (type, organisation and
-    election) and of their documents (title, publisher, kind, date and addresses), one query each.
+    election) and of their documents (title, publisher, kind, date and addresses), one query each, as
+    the groups "mission" and "document" (see export.Shared): a chunk has only a few dozen of each.
 
     Read after the excerpts' rows, from published missions and documents only: one unpublished (or
     deleted) while a long download streams leaves its columns empty rather than showing a draft."""
-    for key, model, fields in [("mission_id", Mission, MISSION_VALUES), ("document_id", Document, DOCUMENT_VALUES)]:
-        parents = model.objects.published().filter(pk__in=export.id_list(set(values[key])))
-        found = {pk: rest for pk, *rest in export.plain_rows(parents, {"pk": "pk", **fields})}
-        blank = [None] * len(fields)
-        columns = zip(*(found.get(pk, blank) for pk in values[key]), strict=True)
-        values.update(zip(fields, map(list, columns), strict=True))
+    for key, group, model, fields in [
+        ("mission_id", "mission", Mission, MISSION_VALUES),
+        ("document_id", "document", Document, DOCUMENT_VALUES),
+    ]:
+        keys = values[key]
+        parents = model.objects.published().filter(pk__in=export.id_list(set(keys))).order_by()
+        found = {
+            pk: dict(zip(fields, rest, strict=True)) for pk, *rest in export.plain_rows(parents, {"pk": "pk", **fields})
+        }
+        values[group] = (keys, {pk: found.get(pk) or dict.fromkeys(fields) for pk in set(keys)})
 
 
 def add_topics_and_elections(values):
-    """Per chunk of exported excerpts: their parents' columns (add_parents), their addresses, their
-    topics' names and their elections' names."""
+    """Per chunk of exported excerpts: their parents' columns (add_parents) with their elections'
+    names, their addresses, and their topics' names (the group "topics": a chunk's excerpts have only
+    a few sets of topics between them)."""
     add_parents(values)
-    ids = values["id"]
-    # Their names and order come from topic_names(), and a chunk's excerpts have only a few sets of
-    # topics between them.
+    for mission in values["mission"][1].values():
+        mission["election_name"] = election_name(
+            mission["election_id"],
+            mission["country"],
+            mission["election__kind"],
+            mission["election__chamber"],
+            mission["election_date"],
+            mission["election__round"],
+        )
+    values["url"] = list(map(excerpt_url, values["id"]))
+    # Their names and order come from topic_names().
     names = topic_names()
-    sets = {key: list(map(int, key.split(","))) for key in set(values["topic_ids"]) if key}
+    keys = values["topic_ids"]
+    sets = {key: list(map(int, key.split(","))) for key in set(keys) if key}
     if any(pk not in names for topic_ids in sets.values() for pk in topic_ids):
         names = topic_names(fresh=True)  # a topic made while the export streams
-    sets = {key: [name for _, name in sorted(map(names.__getitem__, topic_ids))] for key, topic_ids in sets.items()}
-    sets[None] = sets[""] = []
-    values["topics"] = list(map(sets.__getitem__, values["topic_ids"]))
-    values["url"] = list(map(excerpt_url, ids))
-    values["election_name"] = list(
-        map(
-            election_name,
-            values["election_id"],
-            values["country"],
-            values["election__kind"],
-            values["election__chamber"],
-            values["election_date"],
-            values["election__round"],
-        )
-    )
+    sets = {key: {"topics": [name for _, name in sorted(map(names.__getitem__, ids))]} for key, ids in sets.items()}
+    sets.update(dict.fromkeys({None, ""} & set(keys), {"topics": []}))
+    values["topics"] = (keys, sets)
 
 
 def topic_names(fresh=False):

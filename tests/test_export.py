@@ -157,6 +157,53 @@ def test_a_single_column_and_no_rows():
     assert written([], columns, chunk=3) == (reference_csv([], columns), reference_json([], columns))
 
 
+def shared_chunks(rows, columns, chunk, groups):
+    """Chunks as an export of plain values yields them: each run of `groups` (a width, or 0 for a
+    column alone) as a Shared, keyed by its values."""
+    chunks = []
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        entries, place = [], 0
+        for width in groups:
+            if width == 0:
+                entries.append([row[place] for row in part])
+                place += 1
+                continue
+            keys = [repr(row[place : place + width]) for row in part]
+            table = {key: list(row[place : place + width]) for key, row in zip(keys, part, strict=True)}
+            entries.append(export.Shared(keys, table, width))
+            place += width
+        chunks.append(entries)
+    return chunks
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_shared_columns_are_written_as_rows_were(seed):
+    # Columns shared by rows (an excerpt's mission's, say) are written once per key, and each row takes
+    # its key's text: the same bytes as row by row. A Shared of one column too, one first of all, and
+    # one that is the only column.
+    rng = random.Random(seed)
+    kinds = [rng.choice(KINDS[:-1]) for _ in range(rng.randint(1, 7))]
+    groups = [rng.choice([0, 1, 2, 3]) for _ in range(rng.randint(1, 4))]
+    width = sum(groups) + groups.count(0)
+    kinds = (kinds * width)[:width]
+    columns = [Column(f"{kind} {n}", "") for n, kind in enumerate(kinds)]
+    parents = [[random_value(rng, kind) for kind in kinds] for _ in range(rng.randint(1, 5))]
+    rows = []
+    for _ in range(rng.randint(1, 40)):
+        row = list(rng.choice(parents))
+        # Columns not shared vary row by row.
+        place = 0
+        for size in groups:
+            if size == 0:
+                row[place] = random_value(rng, kinds[place])
+            place += size or 1
+        rows.append(row)
+    chunks = shared_chunks(rows, columns, rng.randint(1, 15), groups)
+    assert "".join(export._csv_chunks(iter(chunks), columns)) == reference_csv(rows, columns)
+    assert "".join(export._json_chunks(iter(chunks), columns)) == reference_json(rows, columns)
+
+
 def test_election_export_counts_published_missions(client, election_factory, mission_factory):
     observed = election_factory()
     mission_factory(election=observed, status=Mission.Status.PUBLISHED)
