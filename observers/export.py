@@ -13,9 +13,10 @@ import csv
 import datetime
 import json
 import operator
+from contextlib import nullcontext
 from itertools import chain, islice, repeat
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Aggregate, CharField, Func, IntegerField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -332,28 +333,38 @@ def _value_chunks(queryset, columns, fields, fill):
     names = list(fields)
     flags = [name for name, read in fields.items() if isinstance(read, Flag)]
     parts = _parts(columns)
-    rows = plain_rows(queryset, fields).iterator(chunk_size=CHUNK)
-    while chunk := list(islice(rows, CHUNK)):
-        values = dict(zip(names, zip(*chunk, strict=True), strict=True))
-        for name in flags:
-            values[name] = list(map(_FLAGS.__getitem__, values[name]))
-        fill(values)
-        entries = []
-        for group, run in parts:
-            if group is None:
-                entries.append(values[run[0].field])
-                continue
-            # `fill` gives a group's values as (each row's key, {key: {field: value}}).
-            keys, rows_of_keys = values[group]
-            table = {key: [row[column.field] for column in run] for key, row in rows_of_keys.items()}
-            entries.append(Shared(keys, table, len(run)))
-        yield entries
+    with _reading(queryset.db):
+        rows = plain_rows(queryset, fields).iterator(chunk_size=CHUNK)
+        while chunk := list(islice(rows, CHUNK)):
+            values = dict(zip(names, zip(*chunk, strict=True), strict=True))
+            for name in flags:
+                values[name] = list(map(_FLAGS.__getitem__, values[name]))
+            fill(values)
+            entries = []
+            for group, run in parts:
+                if group is None:
+                    entries.append(values[run[0].field])
+                    continue
+                # `fill` gives a group's values as (each row's key, {key: {field: value}}).
+                keys, rows_of_keys = values[group]
+                table = {key: [row[column.field] for column in run] for key, row in rows_of_keys.items()}
+                entries.append(Shared(keys, table, len(run)))
+            yield entries
 
 
 def _object_chunks(queryset, columns):
-    objects = queryset.iterator(chunk_size=CHUNK)
-    while chunk := list(islice(objects, CHUNK)):
-        yield [list(map(column.value, chunk)) for column in columns]
+    with _reading(queryset.db):
+        objects = queryset.iterator(chunk_size=CHUNK)
+        while chunk := list(islice(objects, CHUNK)):
+            yield [list(map(column.value, chunk)) for column in columns]
+
+
+def _reading(using):
+    """What a download reads, read in a transaction: on PostgreSQL, a cursor outside one is held (WITH
+    HOLD), which writes its whole result aside before sending the first row (10 ms of 10,000 excerpts'
+    55 at 1M). A download cut short ends it: the response closes the generator, and the transaction
+    with it. (SQLite has no such cost, and measured no gain.)"""
+    return transaction.atomic(using=using) if connections[using].vendor == "postgresql" else nullcontext()
 
 
 def response(queryset, columns, fmt, filename, values=None):
