@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
 from observers import plans
@@ -121,4 +122,8 @@ def test_the_benchmark_measures_every_page_and_the_admin_and_leaves_the_record_a
     assert len(report["pages"]) == len(Benchmark().pages()) and len(report["admin"]) > 20
     for result in report["pages"] + report["admin"]:
         assert result["queries"] > 0 and result["kilobytes"] > 0 and result["median_ms"] > 0, result
+        # The SQL's time, executing and fetching (see fetches_timed), is part of the page's time.
+        assert 0 < result["sql_ms"] <= result["median_ms"], result
     assert all(result["plan_problems"] == [] for result in report["pages"])
+    # Django's cursor passes fetches on to the driver again, untimed.
+    assert not {"fetchone", "fetchmany", "fetchall"} & set(CursorWrapper.__dict__)
