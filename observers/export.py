@@ -17,7 +17,7 @@ from contextlib import nullcontext
 from itertools import chain, islice, repeat
 
 from django.db import connections, transaction
-from django.db.models import Aggregate, CharField, Func, IntegerField
+from django.db.models import CharField, Func, IntegerField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
@@ -111,17 +111,6 @@ class Flag(Cast):
     def get_db_converters(self, connection):
         # Not int() of every value: _FLAGS reads the numbers a column at a time.
         return []
-
-
-class IdsText(Aggregate):
-    """The ids in a group, as text: "3,17,4", in no particular order."""
-
-    function = "GROUP_CONCAT"
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "%(function)s(%(distinct)s%(expressions)s::text, ',')"
-        return self.as_sql(compiler, connection, function="STRING_AGG", template=template, **extra)
 
 
 _FLAGS = {0: False, 1: True, None: None}  # False and True are the keys 0 and 1

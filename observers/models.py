@@ -694,10 +694,15 @@ class Excerpt(Publishable):
     maybe_duplicate = models.BooleanField(
         default=False, editable=False, help_text="Saved with the same text as another excerpt of its document."
     )
+    # Its topics' ids, for the exports: kept by the database from the topic links, whatever writes them
+    # (see observers.topic_ids).
+    topic_ids = models.TextField(
+        default="", editable=False, help_text="Its topics' ids, e.g. “3,17”: kept by the database from its topics."
+    )
 
     objects = ExcerptQuerySet.as_manager()
     history = HistoricalRecords(
-        m2m_fields=[topics, primary_excerpts], excluded_fields=["search_document", "maybe_duplicate"]
+        m2m_fields=[topics, primary_excerpts], excluded_fields=["search_document", "maybe_duplicate", "topic_ids"]
     )
 
     class Meta:

@@ -257,21 +257,16 @@ def excerpt_columns():
 
 
 # What the excerpt exports read from the excerpt's own row, {name: what to read}: flags as numbers
-# (see export.Flag), and the ids of its topics as one string, "3,17", from the link table's index in
-# the row's own query (a lookup per row costs half what a query per chunk of rows does). What it has
-# from its mission and document comes a chunk at a time (add_parents): joined to every row, the
-# parents took longer than reading the rows themselves, and a chunk has only a few dozen of them.
+# (see export.Flag), and the ids of its topics, "3,17", from the row's copy of them (see
+# observers.topic_ids). What it has from its mission and document comes a chunk at a time
+# (add_parents): joined to every row, the parents took longer than reading the rows themselves, and a
+# chunk has only a few dozen of them.
 EXCERPT_VALUES = {
     **{name: name for name in ("id", "text", "language", "translation", "translation_status", "stance")},
     "is_headline": export.Flag("is_headline"),
     "is_characterisation": export.Flag("is_characterisation"),
     **{name: name for name in ("fidelity", "fidelity_note", "page", "paragraph", "mission_id", "document_id")},
-    "topic_ids": Subquery(
-        Excerpt.topics.through.objects.filter(excerpt_id=OuterRef("pk"))
-        .values("excerpt_id")
-        .annotate(ids=export.IdsText("topic_id"))
-        .values("ids")
-    ),
+    "topic_ids": "topic_ids",
 }
 
 # {value's name: what the parent's query reads}, dates as text (see export.DateText).

@@ -34,7 +34,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Q
 
-from observers import models, search
+from observers import models, search, topic_ids
 from observers.models import Document, Election, Excerpt, Mission, Organisation, Topic
 from observers.signals import record_changed
 
@@ -269,11 +269,13 @@ class Command(BaseCommand):
             return
         phases = Phases()
         # The full-text index and the model's indexes stay paused for the removal too: both are
-        # built again at the end anyway.
+        # built again at the end anyway. So do the triggers that keep each excerpt's copy of its topic
+        # ids: the rows are written with theirs.
         with (
             connection.cursor() as cursor,
             fast_writes(cursor),
             search_paused(cursor, phases),
+            topic_ids.paused(cursor, connection.vendor),
             indexes_paused(cursor, Excerpt, phases),
         ):
             if existing:
@@ -508,8 +510,9 @@ class Command(BaseCommand):
         return pool
 
     def variants(self, rng, topics):
-        """A pool of ((page, stance, is_headline, fidelity), topic ids), each part drawn on its own: the
-        first VARIANTS for an organisation's own documents (no fidelity), the next for third parties'."""
+        """A pool of ((page, stance, is_headline, fidelity, topic ids as text), topic ids), each part
+        drawn on its own: the first VARIANTS for an organisation's own documents (no fidelity), the next
+        for third parties'."""
         stances = [stance for stance, share in STANCE_SHARES.items() for _ in range(share)]
         fidelities = Excerpt.Fidelity.values
         pool = []
@@ -521,7 +524,9 @@ class Command(BaseCommand):
                     rng.random() < 0.02,
                     fidelities[rng.randrange(len(fidelities))] if characterisation else "",
                 )
-                pool.append((values, tuple(rng.sample(topics, min(len(topics), rng.choice(TOPIC_COUNTS))))))
+                chosen = tuple(rng.sample(topics, min(len(topics), rng.choice(TOPIC_COUNTS))))
+                # The excerpt's copy of its topic ids, written with it (see observers.topic_ids).
+                pool.append(((*values, ",".join(map(str, sorted(chosen)))), chosen))
         return pool
 
     def make_excerpts(self, cursor, count, documents, rng, batch, phases):
@@ -612,14 +617,14 @@ class Excerpts:
 
     `document` indexes `by_document` (the sort key's day part, then what the excerpt copies from its
     document, mission and election), `variant` indexes `variants` ((page, stance, is_headline,
-    fidelity), topic ids), and the sentences index `pool`. This one makes full rows in Python, for
+    fidelity, topic ids as text), topic ids), and the sentences index `pool`. This one makes full rows in Python, for
     COPY.
     """
 
     BY_DOCUMENT = ["status", "published_at", "public", "mission_id", "document_id", "is_characterisation",
                    "organisation_id", "election_id", "country", "election_date", "document_date", "document_kind",
                    "provenance"]  # fmt: skip
-    BY_VARIANT = ["page", "stance", "is_headline", "fidelity"]
+    BY_VARIANT = ["page", "stance", "is_headline", "fidelity", "topic_ids"]
 
     def __init__(self, cursor, pool, variants, by_document, constant, keyed):
         self.cursor, self.pool, self.variants, self.keyed = cursor, pool, variants, keyed
@@ -673,7 +678,7 @@ class SQLiteExcerpts(Excerpts):
             [(n, *row) for n, row in enumerate(by_document)],
         )
         cursor.executemany(
-            "INSERT INTO synthetic_variants VALUES (%s, %s, %s, %s, %s)",
+            "INSERT INTO synthetic_variants VALUES (%s, %s, %s, %s, %s, %s)",
             [(n, *values) for n, (values, _) in enumerate(variants)],
         )
         cursor.executemany(
