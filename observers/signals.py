@@ -110,6 +110,18 @@ def cached_for_version(name, make, keep=False):
     return value
 
 
+def kept_for_version(name):
+    """A dict of this process's own, named `name`, emptied as soon as the record changes: for rows
+    that a process reads again and again and may keep (see views.add_parents). With the cache off,
+    a new one each time: nothing is kept."""
+    if NO_CACHE:
+        return {}
+    version = record_version()
+    if _kept["version"] != version:
+        _kept.update(version=version, values={})
+    return _kept["values"].setdefault(f"rows:{name}", {})
+
+
 def release_migrated(**kwargs):
     """After `migrate`: what the cache holds was made by the code before it, and perhaps from data a
     migration has since changed."""

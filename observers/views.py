@@ -19,7 +19,7 @@ from . import citations, export, filters, search
 from .definitions import vocabulary
 from .export import Column
 from .models import Document, Election, Excerpt, Mission, Organisation, Topic, country_name, excerpt_url
-from .signals import cached_for_version
+from .signals import cached_for_version, kept_for_version
 
 # Facet counts are a list's heaviest queries and its filter form the slowest to render: both are
 # cached under the record's version (see signals.record_version).
@@ -291,39 +291,68 @@ DOCUMENT_VALUES = {
 }
 
 
-def add_parents(values):
+# How many missions, and how many documents, an app process keeps of what the exports read of them
+# (see add_parents): about 10 MB each at most.
+KEPT_PARENTS = 10_000
+
+
+def add_parents(values, derive=None):
     """Per chunk of exported excerpts: what they show of their missions (type, organisation and
     election) and of their documents (title, publisher, kind, date and addresses), one query each, as
     the groups "mission" and "document" (see export.Shared): a chunk has only a few dozen of each.
+    `derive`, {group: function}, adds to each parent's values what is made from them.
 
     Read after the excerpts' rows, from published missions and documents only: one unpublished (or
-    deleted) while a long download streams leaves its columns empty rather than showing a draft."""
+    deleted) while a long download streams leaves its columns empty rather than showing a draft.
+
+    The process keeps what it read until the record next changes (signals.kept_for_version): the next
+    export that names the same missions and documents reads only the others. Any save, publication or
+    deletion retires them all, so what is kept is what a query would read."""
+    derive = derive or {}
     for key, group, model, fields in [
         ("mission_id", "mission", Mission, MISSION_VALUES),
         ("document_id", "document", Document, DOCUMENT_VALUES),
     ]:
         keys = values[key]
-        parents = model.objects.published().filter(pk__in=export.id_list(set(keys))).order_by()
-        found = {
-            pk: dict(zip(fields, rest, strict=True)) for pk, *rest in export.plain_rows(parents, {"pk": "pk", **fields})
-        }
-        values[group] = (keys, {pk: found.get(pk) or dict.fromkeys(fields) for pk in set(keys)})
+        kept = kept_for_version(f"export-{group}")
+        rows = {}
+        for pk in set(keys):
+            row = kept.get(pk)
+            if row is not None:
+                rows[pk] = row
+        missing = set(keys) - rows.keys()
+        if missing:
+            parents = model.objects.published().filter(pk__in=export.id_list(missing)).order_by()
+            found = {
+                pk: dict(zip(fields, rest, strict=True))
+                for pk, *rest in export.plain_rows(parents, {"pk": "pk", **fields})
+            }
+            if len(kept) + len(missing) > KEPT_PARENTS:
+                kept.clear()
+            for pk in missing:
+                row = found.get(pk) or dict.fromkeys(fields)
+                if group in derive:
+                    derive[group](row)
+                rows[pk] = kept[pk] = row
+        values[group] = (keys, rows)
+
+
+def _add_election_name(mission):
+    mission["election_name"] = election_name(
+        mission["election_id"],
+        mission["country"],
+        mission["election__kind"],
+        mission["election__chamber"],
+        mission["election_date"],
+        mission["election__round"],
+    )
 
 
 def add_topics_and_elections(values):
     """Per chunk of exported excerpts: their parents' columns (add_parents) with their elections'
     names, their addresses, and their topics' names (the group "topics": a chunk's excerpts have only
     a few sets of topics between them)."""
-    add_parents(values)
-    for mission in values["mission"][1].values():
-        mission["election_name"] = election_name(
-            mission["election_id"],
-            mission["country"],
-            mission["election__kind"],
-            mission["election__chamber"],
-            mission["election_date"],
-            mission["election__round"],
-        )
+    add_parents(values, derive={"mission": _add_election_name})
     values["url"] = list(map(excerpt_url, values["id"]))
     # Their names and order come from topic_names().
     names = topic_names()

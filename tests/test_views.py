@@ -15,6 +15,7 @@ from django.urls import reverse
 from observers import export, views
 from observers.definitions import DEFINITIONS
 from observers.models import Document, Election, Excerpt, Mission, Organisation, Topic
+from observers.signals import record_changed
 
 PUBLISHED = Excerpt.Status.PUBLISHED
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -601,6 +602,7 @@ def test_a_document_unpublished_while_an_export_streams_shows_no_draft(client, r
     chunks = iter(response.streaming_content)
     started = next(chunks) + next(chunks)  # the opening bracket, then the first chunk
     Document.objects.filter(pk=record.final_report.pk).update(status=Document.Status.DRAFT, title="A draft title")
+    record_changed()  # as any save does, in whichever process: what processes keep of the record is retired
     rows = json.loads((started + b"".join(chunks)).decode())
     later = [row for row in rows[2:] if row["id"] in {e.pk for e in record.final_report.excerpts.all()}]
     assert later and all(row["document"] is None and row["document_url"] is None for row in later)
@@ -932,6 +934,28 @@ def test_excerpt_list_query_budget(client, record, rows, query):
     url = reverse("observers:excerpt_list") + query
     assert count_queries(client, url) == 2 + 5 + 2
     assert count_queries(client, url) == 2
+
+
+def test_exports_keep_the_missions_and_documents_they_read_until_the_record_changes(client, record):
+    # The next export that names the same missions and documents reads only its excerpts' rows; a save
+    # anywhere retires what was kept, and the export shows the new values.
+    record.add_excerpts(3)
+    url = reverse("observers:excerpt_export", kwargs={"format": "csv"})
+
+    def reads():
+        with CaptureQueriesContext(connection) as queries:
+            text = text_of(client.get(url))
+        # Not PostgreSQL's savepoint around a streamed read's cursor: what is read.
+        return [query for query in queries if query["sql"].startswith(("SELECT", "DECLARE"))], text
+
+    first, _ = reads()
+    assert len(first) == 4  # its excerpts' rows, their missions, their documents, the topics' names
+    assert len(reads()[0]) == 1  # the rows alone: the rest is kept, or cached
+    document = record.final_report
+    document.title = "A corrected title"
+    document.save()
+    after, text = reads()
+    assert len(after) == 4 and "A corrected title" in text
 
 
 def facet_counts(client, url, name):
