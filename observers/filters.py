@@ -1,4 +1,5 @@
 import functools
+from collections import Counter
 
 import django_filters as filters
 from django import forms
@@ -469,18 +470,20 @@ class DocumentFilter(RecordFilterSet):
         return " ".join(words)
 
 
+def facet_counts(queryset, facets, limit=10):
+    """{facet's name: [(value, label, count)]}: each facet's most frequent values among the first
+    COUNT_LIMIT rows of the list `queryset` in its order (all of them, in a shorter list), most
+    frequent first, then by label. `facets` are the list's (name, field, label field or None)."""
+    if queryset.model is Excerpt:
+        return _excerpt_facet_counts(queryset, facets, limit)
+    # The other lists' tables are small (at most 60,000 documents): a grouped count per facet.
+    first = queryset.model.objects.filter(pk__in=queryset.values("pk")[:COUNT_LIMIT])
+    return {name: facet(first, field, label_field, limit) for name, field, label_field in facets}
+
+
 def facet(queryset, field, label_field=None, limit=10):
     """(value, label, count) for the most frequent values of `field` in `queryset`."""
     label_field = label_field or field
-    if field.startswith("topics__"):
-        # Counted on the link table alone: joining it to every excerpt costs far more.
-        rows = (
-            Excerpt.topics.through.objects.filter(excerpt__in=queryset.order_by().values("pk"))
-            .values("topic__slug", "topic__name")
-            .annotate(n=Count("*"))
-            .order_by("-n", "topic__name")[:limit]
-        )
-        return [(row["topic__slug"], row["topic__name"], row["n"]) for row in rows]
     rows = (
         queryset.exclude(**{f"{field}__isnull": True})
         .order_by()
@@ -489,3 +492,52 @@ def facet(queryset, field, label_field=None, limit=10):
         .order_by("-n", label_field)[:limit]
     )
     return [(row[field], row[label_field], row["n"]) for row in rows]
+
+
+def _excerpt_facet_counts(queryset, facets, limit):
+    """facet_counts() of an excerpt list: one query reads every facet's values of its first rows,
+    which its indexes (or the search index) hand out in its order, and they are counted here. A
+    grouped count per facet read the same rows once for each: at a million excerpts on PostgreSQL,
+    about 65 ms each. An excerpt's topics come from its copy of their ids (Excerpt.topic_ids):
+    joined to the links, an excerpt would be read once per topic."""
+    paths = {}
+    for _, field, label_field in facets:
+        if field.startswith("topics__"):
+            paths["topic_ids"] = True
+        else:
+            paths[field] = paths[label_field or field] = True
+    names = list(paths)
+    values = list(queryset.prefetch_related(None).values_list(*names)[:COUNT_LIMIT])
+    columns = dict(zip(names, zip(*values, strict=True), strict=True)) if values else dict.fromkeys(names, ())
+    counted = {}
+    for name, field, label_field in facets:
+        if field.startswith("topics__"):
+            items = _topic_counts(columns["topic_ids"])
+        else:
+            pairs = Counter(zip(columns[field], columns[label_field or field], strict=True))
+            items = [(value, label, n) for (value, label), n in pairs.items() if value is not None]
+        items.sort(key=lambda item: (-item[2], str(item[1])))
+        counted[name] = items[:limit]
+    return counted
+
+
+def _topic_counts(topic_ids):
+    """[(slug, name, count)] of the topics named in copies of topic ids ("3,17"): each distinct set
+    split once."""
+    counts = Counter()
+    for key, n in Counter(topic_ids).items():
+        for pk in key.split(",") if key else ():
+            counts[int(pk)] += n
+    labels = topic_labels()
+    if not counts.keys() <= labels.keys():
+        labels = topic_labels(fresh=True)  # a topic made since they were read
+    return [(*labels[pk], n) for pk, n in counts.items() if pk in labels]
+
+
+def topic_labels(fresh=False):
+    """{topic id: (slug, name)}, read once per record version (or now, if `fresh`)."""
+
+    def read():
+        return {pk: (slug, name) for pk, slug, name in Topic.objects.values_list("pk", "slug", "name")}
+
+    return read() if fresh else cached_for_version("topic-labels", read, keep=True)

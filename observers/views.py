@@ -149,9 +149,6 @@ class RecordListView(FilterView):
         COUNT_LIMIT rows in the list's order, which its indexes (or the search index) hand out
         without reading the rest. Counting a million rows once per facet took seconds."""
         bounded = count > filters.COUNT_LIMIT
-        if bounded:
-            first = queryset.values("pk")[: filters.COUNT_LIMIT]
-            queryset = queryset.model.objects.filter(pk__in=first)
         # Which rows come first depends on the sort, so the facets are cached per sort too.
         return self.cached("facets", lambda: self.count_facets(queryset), ignore=("page", "after")), bounded
 
@@ -166,12 +163,13 @@ class RecordListView(FilterView):
     def count_facets(self, queryset):
         values = self.filterset.values
         groups = []
-        for name, field, label_field in self.facets:
+        counted = filters.facet_counts(queryset, self.facets)
+        for name, _, label_field in self.facets:
             form_field = self.filterset.form.fields[name]
             current = values.get(name)
             current_key = getattr(current, "slug", current)
             items = []
-            for value, label, count in filters.facet(queryset, field, label_field):
+            for value, label, count in counted[name]:
                 if name == "country":
                     label = country_name(value)
                 elif label_field is None:
