@@ -103,6 +103,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with drop-down lists written in Python (see electionsite/forms.py).
+FORM_RENDERER = "electionsite.forms.FormRenderer"
+
 WSGI_APPLICATION = "electionsite.wsgi.application"
 
 # SQLite by default: a file in the project folder. PostgreSQL in production via DATABASE_URL.
