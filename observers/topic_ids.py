@@ -8,9 +8,9 @@ writes the column is corrected at once from the links: a save of an excerpt read
 changed cannot put its old ones back.
 
 SQLite: rebuilding a table, as Django's migrations do on SQLite to alter one, fails while a trigger on
-another table names it. The link table's triggers name the excerpts' table, so they are dropped before
-migrations run (`before_migrations`) and installed again after them (`after_migrations`), with every
-excerpt's copy checked against its links.
+another table names it. The link table's triggers name the excerpts' table and the excerpts' triggers
+the link table, so they are all dropped before migrations run (`before_migrations`) and installed
+again after them (`after_migrations`), with every excerpt's copy made from its links.
 """
 
 from contextlib import contextmanager
@@ -55,15 +55,14 @@ SQLITE_SETUP = [
         );
     END""",
 ]
-SQLITE_LINK_TRIGGERS = [
+SQLITE_TRIGGERS = [
     "observers_topic_ids_link_insert",
     "observers_topic_ids_link_delete",
     "observers_topic_ids_link_update",
+    "observers_topic_ids_excerpt_insert",
+    "observers_topic_ids_excerpt_update",
 ]
-SQLITE_TEARDOWN = [
-    f"DROP TRIGGER IF EXISTS {name}"
-    for name in [*SQLITE_LINK_TRIGGERS, "observers_topic_ids_excerpt_insert", "observers_topic_ids_excerpt_update"]
-]
+SQLITE_TEARDOWN = [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS]
 
 PG_SETUP = [
     """CREATE OR REPLACE FUNCTION observers_topic_ids_of(excerpt bigint) RETURNS text LANGUAGE sql STABLE AS $$
@@ -90,10 +89,22 @@ PG_SETUP = [
     "DROP TRIGGER IF EXISTS observers_topic_ids_excerpt ON observers_excerpt",
     """CREATE TRIGGER observers_topic_ids_excerpt BEFORE INSERT OR UPDATE OF topic_ids ON observers_excerpt
     FOR EACH ROW EXECUTE FUNCTION observers_topic_ids_excerpt()""",
+    # TRUNCATE removes links without a row's trigger.
+    """CREATE OR REPLACE FUNCTION observers_topic_ids_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE observers_excerpt SET topic_ids = '' WHERE topic_ids <> '';
+        RETURN NULL;
+    END $$""",
+    "DROP TRIGGER IF EXISTS observers_topic_ids_truncate ON observers_excerpt_topics",
+    """CREATE TRIGGER observers_topic_ids_truncate AFTER TRUNCATE ON observers_excerpt_topics
+    FOR EACH STATEMENT EXECUTE FUNCTION observers_topic_ids_truncated()""",
 ]
+PG_TRIGGERS = ["observers_topic_ids_link", "observers_topic_ids_excerpt", "observers_topic_ids_truncate"]
 PG_TEARDOWN = [
+    "DROP TRIGGER IF EXISTS observers_topic_ids_truncate ON observers_excerpt_topics",
     "DROP TRIGGER IF EXISTS observers_topic_ids_link ON observers_excerpt_topics",
     "DROP TRIGGER IF EXISTS observers_topic_ids_excerpt ON observers_excerpt",
+    "DROP FUNCTION IF EXISTS observers_topic_ids_truncated()",
     "DROP FUNCTION IF EXISTS observers_topic_ids_excerpt()",
     "DROP FUNCTION IF EXISTS observers_topic_ids_link()",
     "DROP FUNCTION IF EXISTS observers_topic_ids_of(bigint)",
@@ -136,6 +147,35 @@ def resync(cursor, vendor):
         cursor.execute(RESYNC[vendor])
 
 
+def installed(cursor, vendor):
+    """Whether every trigger is in place."""
+    if vendor == "sqlite":
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return set(SQLITE_TRIGGERS) <= {name for (name,) in cursor.fetchall()}
+    if vendor == "postgresql":
+        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)", [PG_TRIGGERS])
+        return cursor.fetchone()[0] == len(PG_TRIGGERS)
+    return True
+
+
+# PostgreSQL: the excerpts with topics in a range of ids, written again: their trigger writes their
+# copies. For the migration that adds the copies, empty, a range at a time.
+PG_FILL_RANGE = """UPDATE observers_excerpt SET topic_ids = topic_ids WHERE id >= %s AND id < %s
+    AND EXISTS (SELECT 1 FROM observers_excerpt_topics WHERE excerpt_id = observers_excerpt.id)"""
+
+
+def fill_in_ranges(cursor, size=20_000):
+    """PostgreSQL, with the triggers in place and out of a transaction: the copies of a new, empty
+    column made from the links, `size` ids at a time, each range a transaction of its own, so that
+    no lock on the table is held for long."""
+    cursor.execute("SELECT min(id), max(id) FROM observers_excerpt")
+    low, high = cursor.fetchone()
+    if low is None:
+        return
+    for start in range(low, high + 1, size):
+        cursor.execute(PG_FILL_RANGE, [start, start + size])
+
+
 @contextmanager
 def paused(cursor, vendor):
     """For a bulk load that writes each excerpt's copy itself: no trigger row by row."""
@@ -153,14 +193,13 @@ def _has_column(connection):
 
 
 def before_migrations(using="default", plan=None, **kwargs):
-    """pre_migrate: on SQLite, drop the link table's triggers before migrations that will run (see
-    the module's docstring)."""
+    """pre_migrate: on SQLite, drop the triggers before migrations that will run (see the module's
+    docstring): the link table's name the excerpts' table, and the excerpts' name the link table."""
     connection = connections[using]
     if not plan or connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
-        for name in SQLITE_LINK_TRIGGERS:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        uninstall(cursor, connection.vendor)
 
 
 def after_migrations(using="default", plan=None, **kwargs):
@@ -175,6 +214,10 @@ def after_migrations(using="default", plan=None, **kwargs):
     if not _has_column(connection):  # migrated back to before the column
         return
     with connection.cursor() as cursor:
+        if installed(cursor, connection.vendor):
+            # Nothing to do: on PostgreSQL, creating them again would wait for every open read of the
+            # tables (a long download) and hold up the reads that come after it.
+            return
         install(cursor, connection.vendor)
         if plan and connection.vendor == "sqlite":
             resync(cursor, connection.vendor)

@@ -1,6 +1,8 @@
 """Each excerpt's copy of its topics' ids is kept by the database from the links, however they are
 written, and whatever else writes the copy (observers.topic_ids)."""
 
+from importlib import import_module
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -114,9 +116,60 @@ def test_a_migration_that_rebuilds_the_excerpts_table_runs_and_the_copy_is_kept_
     assert copy_of(excerpt) == set()
 
 
-def test_migrating_keeps_the_triggers(excerpt_factory, topic_factory):
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite rebuilds tables to alter them")
+@pytest.mark.django_db(transaction=True)
+def test_migrations_after_the_one_that_adds_the_copy_can_rebuild_both_tables(
+    excerpt_factory, topic_factory, monkeypatch
+):
+    # Migrating from before the copy, with later migrations in the same run that rebuild the excerpts'
+    # table and the link table: no trigger may name either while they run.
+    excerpt, topic = excerpt_factory(), topic_factory()
+    excerpt.topics.add(topic)
+    call_command("migrate", "observers", "0014", verbosity=0)
+    operation = import_module("observers.migrations.0015_excerpt_topic_ids").Migration.operations[0]
+    add_column = operation.database_operations[0]
+    adds_only = add_column.code
+
+    def and_later_migrations_rebuild_the_tables(apps, schema_editor):
+        adds_only(apps, schema_editor)
+        schema_editor._remake_table(Excerpt)
+        schema_editor._remake_table(Link)
+
+    monkeypatch.setattr(add_column, "code", and_later_migrations_rebuild_the_tables)
     call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        assert topic_ids.installed(cursor, connection.vendor)
+    assert copy_of(excerpt) == {topic.pk}
+    excerpt.topics.clear()
+    assert copy_of(excerpt) == set()
+
+
+def trigger_ids():
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT oid FROM pg_trigger WHERE tgname LIKE 'observers_topic_ids%%'")
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'observers_topic_ids%%'")
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def test_migrating_with_nothing_to_apply_leaves_the_triggers_as_they_are(excerpt_factory, topic_factory):
+    # Made again, they would wait on PostgreSQL for every open read of the tables, and hold up the rest.
+    before = trigger_ids()
+    assert before
+    call_command("migrate", verbosity=0)
+    assert trigger_ids() == before
     excerpt = excerpt_factory()
     topic = topic_factory()
     excerpt.topics.add(topic)
     assert copy_of(excerpt) == {topic.pk}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)  # TRUNCATE waits for no deferred check of this transaction's
+def test_truncating_the_links_empties_every_copy(excerpt_factory, topic_factory):
+    excerpt = excerpt_factory()
+    excerpt.topics.add(topic_factory())
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE observers_excerpt_topics")
+    assert copy_of(excerpt) == set()

@@ -9,14 +9,22 @@ DROP_COLUMN = 'ALTER TABLE "observers_excerpt" DROP COLUMN "topic_ids"'
 
 
 def add_column(apps, schema_editor):
-    """The column, every excerpt's copy made from its links, then the triggers that keep it."""
+    """The column, empty. On SQLite, the triggers and the copies come after every migration of the
+    run (topic_ids.after_migrations): a trigger here would stop a later migration of the run from
+    rebuilding either table. On PostgreSQL, the triggers at once, then the copies a range of excerpts
+    at a time, each range its own transaction (the migration is not atomic): the table is never
+    locked for long, and what is written meanwhile is kept by the triggers."""
     connection = schema_editor.connection
     schema_editor.execute(ADD_COLUMN.format(type=connection.data_types["TextField"]))
-    if connection.vendor != "sqlite":
-        schema_editor.execute(DROP_DEFAULT)
+    if connection.vendor != "postgresql":
+        return
+    schema_editor.execute(DROP_DEFAULT)
     with connection.cursor() as cursor:
-        topic_ids.resync(cursor, connection.vendor)
         topic_ids.install(cursor, connection.vendor)
+        topic_ids.fill_in_ranges(cursor)
+        if not connection.in_atomic_block:
+            # Every excerpt was written once: let counts be answered from the index alone again.
+            cursor.execute("VACUUM (ANALYZE) observers_excerpt")
 
 
 def drop_column(apps, schema_editor):
@@ -27,6 +35,8 @@ def drop_column(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Not one transaction: see add_column.
+    atomic = False
 
     dependencies = [
         ('observers', '0014_election_by_date'),
