@@ -9,33 +9,49 @@ template is rendered by Django, as before.
 """
 
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import conditional_escape as escape
-from django.utils.safestring import mark_safe
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeData, mark_safe
+from django.utils.timezone import template_localtime
 
 SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
 
 
-# escape() writes what the templates' {{ value }} and {{ value|stringformat:'s' }} do: the value's
-# text, escaped unless it is marked safe.
+def _shown(value):
+    """What the templates' {{ value }} writes: the value localised (a date, a number), as text,
+    escaped unless it is a string marked safe."""
+    if not isinstance(value, str):
+        value = localize(template_localtime(value))
+        if not isinstance(value, str):
+            value = str(value)
+    return conditional_escape(value)
+
+
+def _text(value):
+    """What the templates' {{ value|stringformat:'s' }} writes: the value's text, escaped unless the
+    value is marked safe."""
+    return value if isinstance(value, SafeData) else escape(str(value))
+
+
 def _attrs(attrs):
     """django/forms/widgets/attrs.html: ` name="value"` each, ` name` for True, nothing for False."""
     return "".join(
-        "" if value is False else f" {escape(name)}" + ("" if value is True else f'="{escape(value)}"')
+        "" if value is False else f" {_shown(name)}" + ("" if value is True else f'="{_text(value)}"')
         for name, value in attrs.items()
     )
 
 
 def render_select(widget):
     """django/forms/widgets/select.html, with select_option.html for each option."""
-    parts = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, group_choices, _ in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
         for option in group_choices:
             parts.append(
-                f'\n  <option value="{escape(option["value"])}"{_attrs(option["attrs"])}>'
-                f"{escape(option['label'])}</option>\n"  # the option's template ends with a line break
+                f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
+                f"{_shown(option['label'])}</option>\n"  # the option's template ends with a line break
             )
         if group_name:
             parts.append("\n  </optgroup>")

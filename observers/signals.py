@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
@@ -87,8 +88,17 @@ def _write_version():
 
 
 # Small values a page asks for several times (the organisation directory, its choices), kept in this
-# process for the current version once read: each cache read unpickles a new copy.
-_kept = {"version": None, "values": {}}
+# process for the current version once read: each cache read unpickles a new copy. Nothing is kept
+# longer than the cache keeps its entries, whatever the version says.
+_kept = {"version": None, "since": 0.0, "values": {}}
+
+
+def _kept_values(version):
+    """This process's kept values for `version`: emptied when the version changes or they grow old."""
+    now = time.monotonic()
+    if _kept["version"] != version or now - _kept["since"] > CACHE_SECONDS:
+        _kept.update(version=version, since=now, values={})
+    return _kept["values"]
 
 
 def cached_for_version(name, make, keep=False):
@@ -96,30 +106,24 @@ def cached_for_version(name, make, keep=False):
     process (callers must not change it)."""
     version = record_version()
     key = f"{name}:{version}"
-    if keep:
-        if _kept["version"] != version:
-            _kept.update(version=version, values={})
-        elif key in _kept["values"]:
-            return _kept["values"][key]
+    if keep and key in (kept := _kept_values(version)):
+        return kept[key]
     value = cache.get(key)
     if value is None:
         value = make()
         cache.set(key, value, timeout=CACHE_SECONDS)
     if keep and not NO_CACHE:
-        _kept["values"][key] = value
+        _kept_values(version)[key] = value
     return value
 
 
 def kept_for_version(name):
-    """A dict of this process's own, named `name`, emptied as soon as the record changes: for rows
-    that a process reads again and again and may keep (see views.add_parents). With the cache off,
-    a new one each time: nothing is kept."""
+    """A dict of this process's own, named `name`, emptied as soon as the record changes (and after
+    as long as the cache keeps an entry): for rows that a process reads again and again and may keep
+    (see views.add_parents). With the cache off, a new one each time: nothing is kept."""
     if NO_CACHE:
         return {}
-    version = record_version()
-    if _kept["version"] != version:
-        _kept.update(version=version, values={})
-    return _kept["values"].setdefault(f"rows:{name}", {})
+    return _kept_values(record_version()).setdefault(f"rows:{name}", {})
 
 
 def release_migrated(**kwargs):
@@ -129,8 +133,18 @@ def release_migrated(**kwargs):
 
 
 def record_changed(**kwargs):
+    """A change to the record: a new version now, and again once the change's transaction commits.
+    Between the two, another process may read the record as it was before and cache or keep it under
+    the first new version; the second retires that."""
     if kwargs.get("raw"):
         return
+    _write_version()
+    connection = connections[kwargs.get("using") or DEFAULT_DB_ALIAS]
+    if connection.in_atomic_block and not any(func is _committed for _, func, _ in connection.run_on_commit):
+        transaction.on_commit(_committed, using=connection.alias)
+
+
+def _committed():
     _write_version()
 
 

@@ -55,10 +55,25 @@ def selects(client, urls):
     return found
 
 
-def test_drop_down_lists_are_written_as_django_s_templates_write_them(superuser_client, record):
+def _counted(written):
+    from electionsite import forms
+
+    original = forms.render_select
+
+    def render_select(widget):
+        written.append(widget["name"])
+        return original(widget)
+
+    return render_select
+
+
+def test_drop_down_lists_are_written_as_django_s_templates_write_them(superuser_client, record, monkeypatch):
     urls = page_urls(record) + admin_urls(record)
     assert isinstance(get_default_renderer(), FormRenderer)
+    written = []
+    monkeypatch.setattr("electionsite.forms.render_select", _counted(written))
     ours = selects(superuser_client, urls)
+    assert len(written) == sum(map(len, ours.values()))  # every select on those pages was written by it
     assert sum(map(len, ours.values())) > 20
     assert sum(fragment.count("<option") for fragments in ours.values() for fragment in fragments) > 500
     assert any(" selected>" in fragment for fragments in ours.values() for fragment in fragments)
@@ -71,24 +86,52 @@ def test_drop_down_lists_are_written_as_django_s_templates_write_them(superuser_
     assert ours == stock
 
 
-def test_names_and_values_are_escaped_and_safe_labels_kept():
+class Marked:
+    """A value that knows its own HTML (but is not marked safe)."""
+
+    def __html__(self):
+        return "<u>marked</u>"
+
+    def __str__(self):
+        return "<marked>"
+
+
+def test_awkward_choices_are_written_as_django_s_templates_write_them():
+    import datetime
+    from decimal import Decimal
+
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
     from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
 
-    from electionsite.forms import render_select
+    choices = [
+        ("", "---------"),
+        ('a"b<c>&', "<b>quoted & bold</b>"),
+        (1, 2),
+        (None, None),
+        (Decimal("1.50"), Decimal("2.25")),
+        (datetime.date(2026, 12, 2), datetime.date(2026, 12, 2)),
+        ("lazy", gettext_lazy("Lazy label")),
+        ("safe", mark_safe("<i>kept</i>")),
+        (Marked(), Marked()),
+        ("Group & co", [("x", "in a <group>"), ("y", "another")]),
+    ]
+    attrs = {"id": "id_<x>", "required": True, "disabled": False, "data-n": 3, "data-m": Marked()}
+    for widget in (forms.Select(attrs=attrs, choices=choices), forms.SelectMultiple(attrs=attrs, choices=choices)):
+        for value in (None, 'a"b<c>&', ["x", "1"], "safe"):
+            ours = widget.render('na"me', value, renderer=FormRenderer())
+            stock = widget.render('na"me', value, renderer=DjangoTemplates())
+            assert ours == stock, (widget, value)
+    assert "&lt;b&gt;quoted &amp; bold&lt;/b&gt;" in ours and "<i>kept</i>" in ours
 
-    widget = {
-        "name": 'a"b',
-        "attrs": {"id": "id_<x>", "required": True, "disabled": False, "data-n": 3},
-        "optgroups": [
-            ("Group & co", [{"value": '1"', "label": "<b>", "attrs": {"selected": True},
-                            "template_name": "django/forms/widgets/select_option.html"}], 0),
-            (None, [{"value": 2, "label": mark_safe("<i>kept</i>"), "attrs": {},
-                     "template_name": "django/forms/widgets/select_option.html"}], 1),
-        ],
-    }  # fmt: skip
-    html = render_select(widget)
-    assert html.startswith('<select name="a&quot;b" id="id_&lt;x&gt;" required data-n="3">')
-    assert '<optgroup label="Group &amp; co">' in html
-    assert '<option value="1&quot;" selected>&lt;b&gt;</option>' in html
-    assert '<option value="2"><i>kept</i></option>' in html
-    assert "disabled" not in html
+
+def test_a_select_whose_template_a_project_overrides_is_left_to_django(monkeypatch):
+    from django import forms
+
+    renderer = FormRenderer()
+    monkeypatch.setattr(renderer, "_stock", False, raising=False)  # as if a template were overridden
+    called = []
+    monkeypatch.setattr("electionsite.forms.render_select", lambda widget: called.append(widget))
+    html = forms.Select(choices=[("a", "A")]).render("n", "a", renderer=renderer)
+    assert called == [] and '<option value="a" selected>A</option>' in html

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from observers import export, views
 from observers.definitions import DEFINITIONS
-from observers.models import Document, Election, Excerpt, Mission, Organisation, Topic
+from observers.models import Document, Election, Excerpt, Mission, Organisation, Topic, country_name
 from observers.signals import record_changed
 
 PUBLISHED = Excerpt.Status.PUBLISHED
@@ -397,8 +397,11 @@ def test_excerpt_facets_read_in_one_query_count_what_grouped_counts_do(client, r
             assert shown == {row["topic__name"]: row["n"] for row in links.annotate(n=Count("*"))}
         elif label_field:  # an organisation's name
             assert shown == {label: n for _, label, n in filters.facet(listed, field, label_field, limit=100)}
-        else:  # a choice's label
-            assert sorted(shown.values()) == sorted(n for *_, n in filters.facet(listed, field, limit=100))
+        else:  # a choice's label, or a country's name
+            choices = dict(response.context["filter"].form.fields[facet].choices)
+            counted = filters.facet(listed, field, limit=100)
+            labels = [country_name(value) if facet == "country" else choices.get(value, value) for value, *_ in counted]
+            assert shown == {label: n for label, (*_, n) in zip(labels, counted, strict=True)}
 
 
 def test_beyond_the_count_limit_facets_count_the_first_rows_listed(client, record, monkeypatch):
@@ -984,6 +987,36 @@ def test_exports_keep_the_missions_and_documents_they_read_until_the_record_chan
     document.save()
     after, text = reads()
     assert len(after) == 4 and "A corrected title" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_changes_the_record_version_again_once_committed(document_factory, monkeypatch):
+    # Between a save and its commit another process may read the record as it was and cache or keep it
+    # under the new version: the commit changes the version once more, whatever the transaction saved.
+    from django.db import transaction
+
+    from observers import signals
+
+    committed = []
+    monkeypatch.setattr(signals, "_committed", lambda: committed.append(signals._write_version()))
+    first, second = document_factory(), document_factory()
+    assert committed == []  # saved outside a transaction: committed as they were saved
+    with transaction.atomic():
+        first.save()
+        second.save()
+        during = signals.record_version()
+        assert committed == []
+    assert len(committed) == 1 and signals.record_version() == committed[0] != during
+
+
+def test_what_a_process_keeps_is_dropped_when_it_is_as_old_as_a_cache_entry(record):
+    from observers import signals
+
+    kept = signals.kept_for_version("something")
+    kept["a"] = 1
+    assert signals.kept_for_version("something") == {"a": 1}
+    signals._kept["since"] -= signals.CACHE_SECONDS + 1  # time passes, and nothing changes the record
+    assert signals.kept_for_version("something") == {}
 
 
 def facet_counts(client, url, name):
