@@ -10,6 +10,7 @@ template is rendered by Django, as before.
 
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
+from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
@@ -66,13 +67,15 @@ class FormRenderer(DjangoTemplates):
             return render_select(widget)
         return super().render(template_name, context, request)
 
+    @cached_property
+    def _stock(self):
+        """Whether the select's and the option's templates are Django's own (not overridden)."""
+        return all(
+            self.get_template(name).origin.name.endswith(f"django/forms/templates/{name}") for name in (SELECT, OPTION)
+        )
+
     def _plain(self, widget):
-        """Whether the select and its options use Django's own templates (not overridden)."""
-        if not hasattr(self, "_stock"):
-            self._stock = all(
-                self.get_template(name).origin.name.endswith(f"django/forms/templates/{name}")
-                for name in (SELECT, OPTION)
-            )
+        """Whether the select and its options use Django's own templates."""
         return self._stock and all(
             option["template_name"] == OPTION for _, options, _ in widget["optgroups"] for option in options
         )

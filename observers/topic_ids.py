@@ -110,18 +110,13 @@ PG_TEARDOWN = [
     "DROP FUNCTION IF EXISTS observers_topic_ids_of(bigint)",
 ]
 
-# Every excerpt's copy made from its links, where it differs.
-RESYNC = {
-    "sqlite": """UPDATE observers_excerpt SET topic_ids = coalesce(
-            (SELECT group_concat(topic_id) FROM observers_excerpt_topics WHERE excerpt_id = observers_excerpt.id), ''
-        ) WHERE topic_ids IS NOT coalesce(
-            (SELECT group_concat(topic_id) FROM observers_excerpt_topics WHERE excerpt_id = observers_excerpt.id), ''
-        )""",
-    "postgresql": """UPDATE observers_excerpt e SET topic_ids = l.ids FROM (
-            SELECT x.id, coalesce(string_agg(t.topic_id::text, ','), '') AS ids
-            FROM observers_excerpt x LEFT JOIN observers_excerpt_topics t ON t.excerpt_id = x.id GROUP BY x.id
-        ) l WHERE l.id = e.id AND e.topic_ids IS DISTINCT FROM l.ids""",
-}
+# SQLite: every excerpt's copy made from its links, where it differs (after migrations ran without
+# the triggers). PostgreSQL keeps its triggers through migrations.
+SQLITE_RESYNC = """UPDATE observers_excerpt SET topic_ids = coalesce(
+        (SELECT group_concat(topic_id) FROM observers_excerpt_topics WHERE excerpt_id = observers_excerpt.id), ''
+    ) WHERE topic_ids IS NOT coalesce(
+        (SELECT group_concat(topic_id) FROM observers_excerpt_topics WHERE excerpt_id = observers_excerpt.id), ''
+    )"""
 
 
 def _statements(vendor, setup=True):
@@ -140,11 +135,6 @@ def install(cursor, vendor):
 def uninstall(cursor, vendor):
     for statement in _statements(vendor, setup=False):
         cursor.execute(statement)
-
-
-def resync(cursor, vendor):
-    if vendor in RESYNC:
-        cursor.execute(RESYNC[vendor])
 
 
 def installed(cursor, vendor):
@@ -220,4 +210,4 @@ def after_migrations(using="default", plan=None, **kwargs):
             return
         install(cursor, connection.vendor)
         if plan and connection.vendor == "sqlite":
-            resync(cursor, connection.vendor)
+            cursor.execute(SQLITE_RESYNC)
