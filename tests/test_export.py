@@ -8,12 +8,13 @@ import json
 import random
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from observers import export
 from observers.export import Column
-from observers.models import Election, Mission
+from observers.models import Document, Election, Excerpt, Mission
 
 AWKWARD = [
     "",
@@ -224,3 +225,99 @@ def test_election_export_counts_published_missions(client, election_factory, mis
         assert row["early"] == ("yes" if election.is_early else "no")
     assert rows[observed.slug]["missions"] == "2"
     assert rows[unobserved.slug]["missions"] == "0"
+
+
+# The columns of the excerpt exports that the database writes in JSON (export.Written).
+WRITTEN = [
+    "id",
+    "url",
+    "text",
+    "language",
+    "translation",
+    "translation_status",
+    "stance",
+    "headline",
+    "characterisation",
+    "fidelity",
+    "fidelity_note",
+    "page",
+    "paragraph",
+]
+
+
+def _cut(value, field):
+    return value[: Excerpt._meta.get_field(field).max_length or None]
+
+
+@pytest.mark.parametrize("name", ["excerpt", "characterisation"])
+def test_the_database_writes_an_excerpts_own_columns_as_python_does(
+    client, mission_factory, document_factory, excerpt_factory, name
+):
+    # Every awkward text in every column the database writes in JSON, on SQLite and on PostgreSQL,
+    # through the real exports: the JSON is what json.dumps writes. The CSV, which reads the same
+    # columns one by one, is csv.writer's, with what a spreadsheet would read as a formula after an
+    # apostrophe.
+    mission = mission_factory(status=Mission.Status.PUBLISHED)
+    # A document of the mission's own organisation, and another's: its passages are characterisations.
+    own = document_factory(publisher=mission.organisation, status=Document.Status.PUBLISHED)
+    third_party = document_factory(status=Document.Status.PUBLISHED)
+    awkward = [value for value in AWKWARD if "\0" not in value or connection.vendor == "sqlite"]
+    excerpts = []
+    for n, value in enumerate(awkward):
+        excerpts.append(
+            excerpt_factory(
+                mission=mission,
+                document=third_party if name == "characterisation" or n % 2 else own,
+                status=Excerpt.Status.PUBLISHED,
+                is_headline=n % 3 == 0,
+                translation_status=Excerpt.TranslationStatus.OFFICIAL,
+                **{
+                    field: _cut(value if n % 4 else value[::-1], field)
+                    for field in ("text", "translation", "fidelity_note", "page", "paragraph")
+                },
+            )
+        )
+        # Values no form accepts, as an import or an older record might hold them (a translation
+        # needs a status: not an empty one).
+        short = [value for value in awkward if value][(n + 5) % (len(awkward) - 1)]
+        Excerpt.objects.filter(pk=excerpts[-1].pk).update(
+            **{field: _cut(short, field) for field in ("language", "translation_status", "stance", "fidelity")}
+        )
+    expected = {}
+    for excerpt in Excerpt.objects.filter(pk__in=[e.pk for e in excerpts]):
+        expected[excerpt.pk] = {
+            "id": excerpt.pk,
+            "url": excerpt.get_absolute_url(),
+            "text": excerpt.text,
+            "language": excerpt.language,
+            "translation": excerpt.translation,
+            "translation_status": excerpt.translation_status,
+            "stance": excerpt.stance,
+            "headline": excerpt.is_headline,
+            "characterisation": excerpt.is_characterisation,
+            "fidelity": excerpt.fidelity,
+            "fidelity_note": excerpt.fidelity_note,
+            "page": excerpt.page,
+            "paragraph": excerpt.paragraph,
+        }
+
+    url = reverse(f"observers:{name}_export", kwargs={"format": "json"})
+    body = b"".join(client.get(url).streaming_content).decode()
+    records = json.loads(body)
+    assert {record["id"] for record in records} == set(expected)
+    for record in records:
+        assert {key: record[key] for key in WRITTEN} == expected[record["id"]]
+    assert body == "[\n" + ",\n".join(json.dumps(record, ensure_ascii=False) for record in records) + "\n]\n"
+
+    url = reverse(f"observers:{name}_export", kwargs={"format": "csv"})
+    body = b"".join(client.get(url).streaming_content).decode()
+    header, *rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"), newline="")))
+    assert len(rows) == len(expected)
+    for row in rows:
+        cells = dict(zip(header, row, strict=True))
+        want = expected[int(cells["id"])]
+        assert {key: cells[key] for key in WRITTEN} == {
+            key: export.neutralise(export._plain(value)) if key != "id" else str(value) for key, value in want.items()
+        }
+
+    assert body == reference_csv(rows, [Column(name, "") for name in header])
