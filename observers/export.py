@@ -6,8 +6,7 @@ module's string encoder). The output is what csv.writer and json.dumps write for
 row by row; a column that mixes other kinds of value is converted cell by cell.
 
 Columns that a chunk's rows share with few others (an excerpt's mission's, its document's) come as
-`Shared`: they are written once for each of the few, and each row takes its one's text. A run of a
-row's own columns may be `Written` in JSON by the database itself, one text per row.
+`Shared`: they are written once for each of the few, and each row takes its one's text.
 """
 
 import csv
@@ -18,7 +17,7 @@ from contextlib import nullcontext
 from itertools import chain, islice, repeat
 
 from django.db import connections, transaction
-from django.db.models import CharField, Func, IntegerField, TextField
+from django.db.models import CharField, Func, IntegerField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
@@ -115,82 +114,6 @@ class Flag(Cast):
 
 
 _FLAGS = {0: False, 1: True, None: None}  # False and True are the keys 0 and 1
-
-
-# Written by the database -------------------------------------------------------------------------------
-
-
-class Written:
-    """A run of consecutive columns (a `group`) that the database writes in JSON: each row's members of
-    the run, "name": value, with ", " between them, as one text. The database escapes a text in C
-    (SQLite's json_quote, PostgreSQL's to_json) as json.dumps(ensure_ascii=False) does, and a row's
-    dozen columns are one value to read rather than a dozen to read, check and convert. (In CSV, the
-    columns are read one by one and written by Python: SQL that quotes CSV took SQLite longer than
-    Python's writer.)
-
-    `cells` are {column field: (kind, what it reads)}: a field's name, or a function that gives an
-    expression. The kinds: "number" (an integer), "flag" (a boolean, read as 0 or 1 in CSV, see Flag)
-    and "text"."""
-
-    KINDS = ("number", "flag", "text")
-
-    def __init__(self, cells):
-        for kind, _ in cells.values():
-            if kind not in self.KINDS:
-                raise ValueError(f"Unknown kind of cell: {kind!r}")
-        self.cells = cells
-
-    def reads(self, columns, fmt):
-        """{name: what to read} for `columns` (those of the run, in order) in the format `fmt`: the
-        run's text under the group's name in JSON, each column under its field's name in CSV."""
-        cells = {column.field: self.cells[column.field] for column in columns}
-        reads = {field: read() if callable(read) else read for field, (_, read) in cells.items()}
-        if fmt != "json":
-            return {field: Flag(reads[field]) if kind == "flag" else reads[field] for field, (kind, _) in cells.items()}
-        kinds = [kind for kind, _ in cells.values()]
-        return {columns[0].group: _WrittenRun(*reads.values(), names=[column.name for column in columns], kinds=kinds)}
-
-
-class _WrittenRun(Func):
-    """The SQL that writes a Written run in JSON. The members' names are parameters."""
-
-    output_field = TextField()
-
-    def __init__(self, *expressions, names, kinds):
-        super().__init__(*expressions)
-        self.names, self.kinds = names, kinds
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = [], []
-        for index, (name, kind, expression) in enumerate(
-            zip(self.names, self.kinds, self.get_source_expressions(), strict=True)
-        ):
-            value, value_params = compiler.compile(expression)
-            if kind == "number":
-                written = f"CAST({value} AS TEXT)"
-            elif kind == "flag":
-                written = f"(CASE WHEN {value} THEN 'true' ELSE 'false' END)"
-            elif connection.vendor == "postgresql":
-                written = f"to_json({value})::text"
-            else:
-                written = f"json_quote({value})"
-            # A column that may hold NULL says null.
-            if getattr(getattr(expression, "target", None), "null", True):
-                written = f"(CASE WHEN {value} IS NULL THEN 'null' ELSE {written} END)"
-            sql.append(f"%s || {written}")
-            params += [(", " if index else "") + json.dumps(name, ensure_ascii=False) + ": "]
-            params += value_params * written.count(value)
-        # Joined from the right: SQLite copies what it has joined at each step, and the long texts come
-        # early in a row.
-        return "(" + " || (".join(sql) + ")" * len(sql), params
-
-
-class WrittenCells(list):
-    """A chunk's texts of a Written run, one per row, each `width` columns."""
-
-    def __init__(self, texts, width):
-        super().__init__(texts)
-        self.width = width
 
 
 # CSV --------------------------------------------------------------------------------------------------
@@ -345,11 +268,7 @@ def _json_chunks(chunks, columns):
         rows = len(chunk[0].keys if isinstance(chunk[0], Shared) else chunk[0])
         names, encoded, place = [], [], 0
         for entry in chunk:
-            if isinstance(entry, WrittenCells):
-                names.append("")
-                encoded.append((entry, False))
-                place += entry.width
-            elif isinstance(entry, Shared):
+            if isinstance(entry, Shared):
                 names.append("")
                 encoded.append(_json_shared(entry, column_names[place : place + entry.width]))
                 place += entry.width
@@ -393,22 +312,16 @@ def plain_rows(queryset, fields):
     return queryset.annotate(**expressions).values_list(*paths)
 
 
-def _value_chunks(queryset, columns, fields, fill, fmt):
+def _value_chunks(queryset, columns, fields, fill):
     """Chunks of columns read as plain values; `fill(values)` adds to a chunk's values (a dict of
     field: values, and of group: (keys, {key: {field: value}}) for the columns of a group) what it
     needs from other tables, a few queries per chunk at most. `fields` are
-    field names, or {name: what to read} (see plain_rows), such as {"is_headline": Flag("is_headline")};
-    and {group: Written(...)} for a group's columns that the database writes (in JSON, `fmt`)."""
+    field names, or {name: what to read} (see plain_rows), such as {"is_headline": Flag("is_headline")}."""
     if not isinstance(fields, dict):
         fields = {name: name for name in fields}
-    parts = _parts(columns)
-    written = {group: run for group, run in parts if isinstance(fields.get(group), Written)}
-    reads = {}
-    for name, read in fields.items():
-        reads |= read.reads(written[name], fmt) if isinstance(read, Written) else {name: read}
-    fields = reads
     names = list(fields)
     flags = [name for name, read in fields.items() if isinstance(read, Flag)]
+    parts = _parts(columns)
     with _reading(queryset.db):
         rows = plain_rows(queryset, fields).iterator(chunk_size=CHUNK)
         while chunk := list(islice(rows, CHUNK)):
@@ -420,12 +333,6 @@ def _value_chunks(queryset, columns, fields, fill, fmt):
             for group, run in parts:
                 if group is None:
                     entries.append(values[run[0].field])
-                    continue
-                if group in written:
-                    if group in values:
-                        entries.append(WrittenCells(values[group], len(run)))
-                    else:  # read column by column (see Written)
-                        entries += [values[column.field] for column in run]
                     continue
                 # `fill` gives a group's values as (each row's key, {key: {field: value}}).
                 keys, rows_of_keys = values[group]
@@ -456,7 +363,7 @@ def response(queryset, columns, fmt, filename, values=None):
         pass
     if values:
         fields, fill = values
-        chunks = _value_chunks(queryset, columns, fields, fill, fmt)
+        chunks = _value_chunks(queryset, columns, fields, fill)
     else:
         chunks = _object_chunks(queryset, columns)
     if fmt == "csv":

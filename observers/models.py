@@ -209,8 +209,7 @@ class Topic(models.Model):
 
 
 @functools.cache
-def excerpt_url_parts():
-    """An excerpt's address as the text before its number and the text after."""
+def _excerpt_url_parts():
     marker = 987654321
     return reverse("observers:excerpt_detail", kwargs={"pk": marker}).split(str(marker))
 
@@ -218,7 +217,7 @@ def excerpt_url_parts():
 def excerpt_url(pk):
     """An excerpt's address: its pattern is reversed once, when first used (lists, exports and the
     sitemap give thousands)."""
-    before, after = excerpt_url_parts()
+    before, after = _excerpt_url_parts()
     return f"{before}{pk}{after}"
 
 

@@ -5,8 +5,8 @@ import json
 from collections import defaultdict
 
 from django.core.paginator import Paginator
-from django.db.models import CharField, Count, Exists, OuterRef, Prefetch, Subquery, Value, prefetch_related_objects
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,7 +18,7 @@ from django_filters.views import FilterView
 from . import citations, export, filters, search
 from .definitions import vocabulary
 from .export import Column
-from .models import Document, Election, Excerpt, Mission, Organisation, Topic, country_name, excerpt_url_parts
+from .models import Document, Election, Excerpt, Mission, Organisation, Topic, country_name, excerpt_url
 from .signals import cached_for_version, kept_for_version
 
 # Facet counts are a list's heaviest queries and its filter form the slowest to render: both are
@@ -221,25 +221,24 @@ def excerpt_columns():
     add_topics_and_elections adds), which a hundred thousand rows stream far faster as than as model
     objects."""
     return [
-        Column("id", "The excerpt's number in the record; its page is /excerpts/<id>/.", group="passage"),
-        Column("url", "The excerpt's permanent address.", group="passage"),
-        Column("text", "The passage, verbatim, in its original language.", group="passage"),
-        Column("language", "ISO 639-1 code of the passage's language.", group="passage"),
-        Column("translation", "An English translation, if any.", group="passage"),
-        Column("translation_status", "Official, unofficial or editor's translation.", group="passage"),
-        Column("stance", "The passage's stance: positive, mixed, critical or neutral.", group="passage"),
+        Column("id", "The excerpt's number in the record; its page is /excerpts/<id>/."),
+        Column("url", "The excerpt's permanent address."),
+        Column("text", "The passage, verbatim, in its original language."),
+        Column("language", "ISO 639-1 code of the passage's language."),
+        Column("translation", "An English translation, if any."),
+        Column("translation_status", "Official, unofficial or editor's translation."),
+        Column("stance", "The passage's stance: positive, mixed, critical or neutral."),
         Column("topics", "The topics the passage speaks about.", group="topics"),
-        Column("headline", "Whether it is the mission's headline conclusion.", field="is_headline", group="notes"),
+        Column("headline", "Whether it is the mission's headline conclusion.", field="is_headline"),
         Column(
             "characterisation",
             "Whether it is a third party's characterisation of what the mission said.",
             field="is_characterisation",
-            group="notes",
         ),
-        Column("fidelity", "For a characterisation: how faithfully it reports the mission.", group="notes"),
-        Column("fidelity_note", "The editors' note on the fidelity rating.", group="notes"),
-        Column("page", "Page in the document.", group="notes"),
-        Column("paragraph", "Paragraph or section in the document.", group="notes"),
+        Column("fidelity", "For a characterisation: how faithfully it reports the mission."),
+        Column("fidelity_note", "The editors' note on the fidelity rating."),
+        Column("page", "Page in the document."),
+        Column("paragraph", "Paragraph or section in the document."),
         Column("organisation", "The observing organisation.", field="mission__organisation__name", group="mission"),
         Column("mission_type", "The mission's type.", field="mission__mission_type", group="mission"),
         Column("country", "ISO 3166 code of the election's country.", group="mission"),
@@ -255,40 +254,17 @@ def excerpt_columns():
     ]
 
 
-def _excerpt_url_sql():
-    before, after = excerpt_url_parts()
-    return Concat(Value(before), Cast("id", CharField()), Value(after), output_field=CharField())
-
-
-# What the excerpt exports read from the excerpt's own row, {name: what to read}: the columns of the
-# groups "passage" and "notes" (in JSON, as the database writes them: see export.Written), the ids of its
-# topics, "3,17", from the row's copy of them (see observers.topic_ids). What it has from its mission
-# and document comes a chunk at a time (add_parents): joined to every row, the parents took longer
-# than reading the rows themselves, and a chunk has only a few dozen of them.
+# What the excerpt exports read from the excerpt's own row, {name: what to read}: flags as numbers
+# (see export.Flag), and the ids of its topics, "3,17", from the row's copy of them (see
+# observers.topic_ids). What it has from its mission and document comes a chunk at a time
+# (add_parents): joined to every row, the parents took longer than reading the rows themselves, and a
+# chunk has only a few dozen of them.
 EXCERPT_VALUES = {
-    "id": "id",
-    "passage": export.Written(
-        {
-            "id": ("number", "id"),
-            "url": ("text", _excerpt_url_sql),
-            "text": ("text", "text"),
-            "language": ("text", "language"),
-            "translation": ("text", "translation"),
-            "translation_status": ("text", "translation_status"),
-            "stance": ("text", "stance"),
-        }
-    ),
-    "notes": export.Written(
-        {
-            "is_headline": ("flag", "is_headline"),
-            "is_characterisation": ("flag", "is_characterisation"),
-            "fidelity": ("text", "fidelity"),
-            "fidelity_note": ("text", "fidelity_note"),
-            "page": ("text", "page"),
-            "paragraph": ("text", "paragraph"),
-        }
-    ),
-    **{name: name for name in ("mission_id", "document_id", "topic_ids")},
+    **{name: name for name in ("id", "text", "language", "translation", "translation_status", "stance")},
+    "is_headline": export.Flag("is_headline"),
+    "is_characterisation": export.Flag("is_characterisation"),
+    **{name: name for name in ("fidelity", "fidelity_note", "page", "paragraph", "mission_id", "document_id")},
+    "topic_ids": "topic_ids",
 }
 
 # {value's name: what the parent's query reads}, dates as text (see export.DateText).
@@ -375,9 +351,10 @@ def _add_election_name(mission):
 
 def add_topics_and_elections(values):
     """Per chunk of exported excerpts: their parents' columns (add_parents) with their elections'
-    names, and their topics' names (the group "topics": a chunk's excerpts have only
+    names, their addresses, and their topics' names (the group "topics": a chunk's excerpts have only
     a few sets of topics between them)."""
     add_parents(values, derive={"mission": _add_election_name})
+    values["url"] = list(map(excerpt_url, values["id"]))
     # Their names and order come from topic_names().
     names = topic_names()
     keys = values["topic_ids"]

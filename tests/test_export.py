@@ -227,8 +227,8 @@ def test_election_export_counts_published_missions(client, election_factory, mis
     assert rows[unobserved.slug]["missions"] == "0"
 
 
-# The columns of the excerpt exports that the database writes in JSON (export.Written).
-WRITTEN = [
+# The columns the excerpt exports read from the excerpt's own row.
+OWN = [
     "id",
     "url",
     "text",
@@ -250,13 +250,10 @@ def _cut(value, field):
 
 
 @pytest.mark.parametrize("name", ["excerpt", "characterisation"])
-def test_the_database_writes_an_excerpts_own_columns_as_python_does(
-    client, mission_factory, document_factory, excerpt_factory, name
-):
-    # Every awkward text in every column the database writes in JSON, on SQLite and on PostgreSQL,
-    # through the real exports: the JSON is what json.dumps writes. The CSV, which reads the same
-    # columns one by one, is csv.writer's, with what a spreadsheet would read as a formula after an
-    # apostrophe.
+def test_an_excerpts_own_columns_are_exported_exactly(client, mission_factory, document_factory, excerpt_factory, name):
+    # Every awkward text in every column of the excerpt's own row, as each database gives it back,
+    # through the real exports: the JSON is what json.dumps writes, and the CSV what csv.writer
+    # writes, with what a spreadsheet would read as a formula after an apostrophe.
     mission = mission_factory(status=Mission.Status.PUBLISHED)
     # A document of the mission's own organisation, and another's: its passages are characterisations.
     own = document_factory(publisher=mission.organisation, status=Document.Status.PUBLISHED)
@@ -306,7 +303,7 @@ def test_the_database_writes_an_excerpts_own_columns_as_python_does(
     records = json.loads(body)
     assert {record["id"] for record in records} == set(expected)
     for record in records:
-        assert {key: record[key] for key in WRITTEN} == expected[record["id"]]
+        assert {key: record[key] for key in OWN} == expected[record["id"]]
     assert body == "[\n" + ",\n".join(json.dumps(record, ensure_ascii=False) for record in records) + "\n]\n"
 
     url = reverse(f"observers:{name}_export", kwargs={"format": "csv"})
@@ -316,7 +313,7 @@ def test_the_database_writes_an_excerpts_own_columns_as_python_does(
     for row in rows:
         cells = dict(zip(header, row, strict=True))
         want = expected[int(cells["id"])]
-        assert {key: cells[key] for key in WRITTEN} == {
+        assert {key: cells[key] for key in OWN} == {
             key: export.neutralise(export._plain(value)) if key != "id" else str(value) for key, value in want.items()
         }
 
