@@ -640,6 +640,26 @@ def test_a_document_unpublished_while_an_export_streams_shows_no_draft(client, r
     assert "A draft title" not in json.dumps(rows)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_an_export_is_the_same_in_chunks_of_any_size(client, record, monkeypatch, fmt):
+    # Exports read short chunks first, then long ones (export.CHUNK, FIRST_ROWS, LONG_CHUNK): the
+    # bytes are the same as read in one chunk, with the sizes changing partway through.
+    record.add_excerpts(12)
+    url = reverse("observers:excerpt_export", kwargs={"format": fmt})
+    whole = b"".join(client.get(url).streaming_content)
+    monkeypatch.setattr(export, "CHUNK", 2)
+    monkeypatch.setattr(export, "FIRST_ROWS", 5)
+    monkeypatch.setattr(export, "LONG_CHUNK", 3)
+    response = client.get(url)
+    chunks = list(response.streaming_content)
+    assert b"".join(chunks) == whole
+    rows = whole.decode().count("\n{" if fmt == "json" else "\r\n") - (0 if fmt == "json" else 1)
+    assert rows > 8
+    # The header (or opening bracket), chunks of 2 rows for the first 4, then of 3 (and JSON's
+    # closing bracket).
+    assert len(chunks) == 1 + 2 + (rows - 4 + 2) // 3 + (fmt == "json")
+
+
 @pytest.mark.parametrize("name", ["election", "organisation", "mission", "document", "characterisation"])
 def test_every_list_exports(client, record, name):
     listed = client.get(reverse(f"observers:{name}_list")).context["paginator"].count
