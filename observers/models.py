@@ -221,6 +221,12 @@ def excerpt_url(pk):
     return f"{before}{pk}{after}"
 
 
+def excerpt_urls(pks):
+    """The addresses of the excerpts `pks`, as excerpt_url gives them, a list at once (an export's)."""
+    before, after = _excerpt_url_parts()
+    return [f"{before}{pk}{after}" for pk in pks]
+
+
 @functools.lru_cache(maxsize=512)
 def country_name(code):
     """A country's name, looked up once: django-countries translates it again on every call."""

@@ -18,7 +18,7 @@ from django_filters.views import FilterView
 from . import citations, export, filters, search
 from .definitions import vocabulary
 from .export import Column
-from .models import Document, Election, Excerpt, Mission, Organisation, Topic, country_name, excerpt_url
+from .models import Document, Election, Excerpt, Mission, Organisation, Topic, country_name, excerpt_urls
 from .signals import cached_for_version, kept_for_version
 
 # Facet counts are a list's heaviest queries and its filter form the slowest to render: both are
@@ -352,21 +352,31 @@ def _add_election_name(mission):
 def add_topics_and_elections(values):
     """Per chunk of exported excerpts: their parents' columns (add_parents) with their elections'
     names, their addresses, and their topics' names (the group "topics": a chunk's excerpts have only
-    a few sets of topics between them)."""
+    a few sets of topics between them). Each set is named once per record version in a process, as
+    parents are kept (see add_parents): the next chunks, and the next exports, name the same sets."""
     add_parents(values, derive={"mission": _add_election_name})
-    values["url"] = list(map(excerpt_url, values["id"]))
-    # Their names and order come from topic_names().
-    names = topic_names()
+    values["url"] = excerpt_urls(values["id"])
     keys = values["topic_ids"]
-    sets = {key: list(map(int, key.split(","))) for key in set(keys) if key}
-    if any(pk not in names for topic_ids in sets.values() for pk in topic_ids):
-        names = topic_names(fresh=True)  # a topic made while the export streams
-    # A topic deleted while the export streams is left out of the rows still to come.
-    sets = {
-        key: {"topics": [name for _, name in sorted(names[pk] for pk in ids if pk in names)]}
-        for key, ids in sets.items()
-    }
-    sets.update(dict.fromkeys({None, ""} & set(keys), {"topics": []}))
+    kept = kept_for_version("export-topics")
+    sets = {}
+    for key in set(keys):
+        named = kept.get(key)
+        if named is not None:
+            sets[key] = named
+    missing = set(keys) - sets.keys()
+    if missing:
+        # Their names and order come from topic_names().
+        names = topic_names()
+        ids = {key: list(map(int, key.split(","))) if key else [] for key in missing}
+        if any(pk not in names for topic_ids in ids.values() for pk in topic_ids):
+            names = topic_names(fresh=True)  # a topic made while the export streams
+        if len(kept) + len(missing) > KEPT_PARENTS:
+            kept.clear()
+        for key, topic_ids in ids.items():
+            # A topic deleted while the export streams (a change: a new version) is left out of the
+            # rows still to come.
+            named = {"topics": [name for _, name in sorted(names[pk] for pk in topic_ids if pk in names)]}
+            sets[key] = kept[key] = named
     values["topics"] = (keys, sets)
 
 
