@@ -204,6 +204,19 @@ def _csv_entry(entry):
     return list(map(texts.__getitem__, entry.keys))
 
 
+def _interleaved(columns, rows, separators, before=False):
+    """The cells of `columns` (lists of `rows` texts each) in one list, row after row, each cell
+    followed by its column's separator (or preceded by it, `before`). Put in place a column at a
+    time, by slices, rather than a row at a time: half the time of joining each row first."""
+    width = 2 * len(columns)
+    cells, separator = (1, 0) if before else (0, 1)
+    out = [None] * (rows * width)
+    for place, (column, text) in enumerate(zip(columns, separators, strict=True)):
+        out[2 * place + cells :: width] = column  # a column of another length raises ValueError
+        out[2 * place + separator :: width] = [text] * rows
+    return out
+
+
 def _csv_chunks(chunks, columns):
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([column.name for column in columns])
@@ -212,8 +225,8 @@ def _csv_chunks(chunks, columns):
             # csv.writer quotes a row's only field when it is empty.
             yield "".join(writer.writerow([neutralise(_plain(value))]) for value in _expanded(chunk[0]))
             continue
-        cells = map(_csv_entry, chunk)
-        yield "\r\n".join(map(",".join, zip(*cells, strict=True))) + "\r\n"
+        cells = list(map(_csv_entry, chunk))
+        yield "".join(_interleaved(cells, len(cells[0]), [","] * len(cells[:-1]) + ["\r\n"]))
 
 
 # JSON -------------------------------------------------------------------------------------------------
@@ -293,11 +306,11 @@ def _json_chunks(chunks, columns):
                 encoded.append(_json_column(entry))
                 place += 1
         quotes = ['"' if bare else "" for _, bare in encoded]
-        pieces = []
-        for index, (name, (values, _)) in enumerate(zip(names, encoded, strict=True)):
-            before = quotes[index - 1] + "},\n{" if index == 0 else quotes[index - 1] + ", "
-            pieces += (repeat(before + name + quotes[index], rows), values)
-        records = list(chain.from_iterable(zip(*pieces, strict=True)))
+        befores = [
+            quotes[index - 1] + ("},\n{" if index == 0 else ", ") + name + quotes[index]
+            for index, name in enumerate(names)
+        ]
+        records = _interleaved([values for values, _ in encoded], rows, befores, before=True)
         # The chunk's first record closes no record before it.
         records[0] = ("{" if first else ",\n{") + names[0] + quotes[0]
         yield "".join(records) + quotes[-1] + "}"
