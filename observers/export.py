@@ -157,7 +157,7 @@ def _csv_texts(texts):
     # Whether any value needs a change is asked once of the whole column: of its first characters
     # joined, then of all its text joined.
     firsts = "".join(map(_FIRST, texts))
-    if any(start in firsts for start in FORMULA_START):
+    if any(map(firsts.__contains__, FORMULA_START)):
         texts = [neutralise(text) for text in texts]
     joined = "".join(texts)
     if '"' in joined or "," in joined or "\n" in joined or "\r" in joined:
@@ -243,7 +243,7 @@ def _json_strings(texts):
     character to escape (asked once, of all of them joined: a search for one character is far faster
     than a regular expression's), the texts themselves, bare, for the writer to put in quotes."""
     joined = "".join(texts)
-    if any(character in joined for character in _JSON_ESCAPED):
+    if any(map(joined.__contains__, _JSON_ESCAPED)):
         return list(map(_json_string, texts)), False
     return texts, True
 
@@ -313,7 +313,8 @@ def _json_chunks(chunks, columns):
         records = _interleaved([values for values, _ in encoded], rows, befores, before=True)
         # The chunk's first record closes no record before it.
         records[0] = ("{" if first else ",\n{") + names[0] + quotes[0]
-        yield "".join(records) + quotes[-1] + "}"
+        records.append(quotes[-1] + "}")  # in the join: added after, it copied the chunk once more
+        yield "".join(records)
         first = False
     yield "\n]\n"
 
