@@ -13,6 +13,7 @@ import csv
 import datetime
 import json
 import operator
+from collections import defaultdict
 from contextlib import nullcontext
 from itertools import chain, islice, repeat
 
@@ -62,14 +63,32 @@ class Shared:
     """A chunk's values of one or more consecutive columns that its rows share with few others: each
     row's key (its mission's id, say) and {key: that key's values, a list of one per column}. A writer
     writes each key's values once, and each row as its key's text: a chunk of 500 excerpts names a
-    few dozen missions."""
+    few dozen missions.
 
-    __slots__ = ("keys", "table", "width")
+    A `partial` table holds only the keys whose values are new since the export's chunk before: the
+    others are as they were, and a writer writes them as it did then (see _shared_texts)."""
 
-    def __init__(self, keys, table, width):
+    __slots__ = ("keys", "table", "width", "partial")
+
+    def __init__(self, keys, table, width, partial=False):
         self.keys = keys
         self.table = table
         self.width = width
+        self.partial = partial
+
+
+# How many keys of each Shared run an export remembers the written text of (see Shared.partial).
+REMEMBERED_KEYS = 10_000
+
+
+def _shared_texts(entry, write, memo):
+    """Each row's text of the Shared `entry`: `write(table)` gives {key: text} for its table's keys,
+    and `memo`, the export's own for this run of columns, keeps them for the chunks after."""
+    texts = write(entry.table) if entry.table else {}
+    if not entry.partial:
+        memo.clear()
+    memo.update(texts)
+    return list(map(memo.__getitem__, entry.keys))
 
 
 def _expanded(entry):
@@ -195,13 +214,17 @@ def _csv_column(values):
     return list(map(_csv_cell, values))
 
 
-def _csv_entry(entry):
+def _csv_shared(table):
+    """{key: its cells of a Shared's columns, joined}."""
+    cells = map(_csv_column, map(list, zip(*table.values(), strict=True)))
+    return dict(zip(table, map(",".join, zip(*cells, strict=True)), strict=True))
+
+
+def _csv_entry(entry, memo):
     """A chunk's cells of one column, or of a Shared's columns (each row's cells joined)."""
     if not isinstance(entry, Shared):
         return _csv_column(entry)
-    cells = map(_csv_column, map(list, zip(*entry.table.values(), strict=True)))
-    texts = dict(zip(entry.table, map(",".join, zip(*cells, strict=True)), strict=True))
-    return list(map(texts.__getitem__, entry.keys))
+    return _shared_texts(entry, _csv_shared, memo)
 
 
 def _interleaved(columns, rows, separators, before=False):
@@ -220,12 +243,13 @@ def _interleaved(columns, rows, separators, before=False):
 def _csv_chunks(chunks, columns):
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow([column.name for column in columns])
+    memos = defaultdict(dict)  # each Shared run's texts written so far (see Shared.partial)
     for chunk in chunks:
         if len(columns) == 1:
             # csv.writer quotes a row's only field when it is empty.
             yield "".join(writer.writerow([neutralise(_plain(value))]) for value in _expanded(chunk[0]))
             continue
-        cells = list(map(_csv_entry, chunk))
+        cells = [_csv_entry(entry, memos[place]) for place, entry in enumerate(chunk)]
         yield "".join(_interleaved(cells, len(cells[0]), [","] * len(cells[:-1]) + ["\r\n"]))
 
 
@@ -273,16 +297,19 @@ def _json_column(values):
     return encoded, False
 
 
-def _json_shared(entry, names):
+def _json_shared(entry, names, memo):
     """(values, False): each row's members of a Shared's columns, "name": value, …, written once per
     key; `names` are the columns' names, each as _json_chunks writes it."""
-    encoded = list(map(_json_column, map(list, zip(*entry.table.values(), strict=True))))
-    pieces = []
-    for index, (name, (values, bare)) in enumerate(zip(names, encoded, strict=True)):
-        quote = '"' if bare else ""
-        pieces += (repeat((", " if index else "") + name + quote), values, repeat(quote))
-    texts = dict(zip(entry.table, map("".join, zip(*pieces, strict=False)), strict=True))  # endless repeats
-    return list(map(texts.__getitem__, entry.keys)), False
+
+    def write(table):
+        encoded = list(map(_json_column, map(list, zip(*table.values(), strict=True))))
+        pieces = []
+        for index, (name, (values, bare)) in enumerate(zip(names, encoded, strict=True)):
+            quote = '"' if bare else ""
+            pieces += (repeat((", " if index else "") + name + quote), values, repeat(quote))
+        return dict(zip(table, map("".join, zip(*pieces, strict=False)), strict=True))  # endless repeats
+
+    return _shared_texts(entry, write, memo), False
 
 
 def _json_chunks(chunks, columns):
@@ -293,13 +320,14 @@ def _json_chunks(chunks, columns):
     column_names = [_json_string(column.name) + ": " for column in columns]
     yield "[\n"
     first = True
+    memos = defaultdict(dict)  # each Shared run's texts written so far (see Shared.partial)
     for chunk in chunks:
         rows = len(chunk[0].keys if isinstance(chunk[0], Shared) else chunk[0])
         names, encoded, place = [], [], 0
-        for entry in chunk:
+        for position, entry in enumerate(chunk):
             if isinstance(entry, Shared):
                 names.append("")
-                encoded.append(_json_shared(entry, column_names[place : place + entry.width]))
+                encoded.append(_json_shared(entry, column_names[place : place + entry.width], memos[position]))
                 place += entry.width
             else:
                 names.append(column_names[place])
@@ -352,6 +380,10 @@ def _value_chunks(queryset, columns, fields, fill):
     names = list(fields)
     flags = [name for name, read in fields.items() if isinstance(read, Flag)]
     parts = _parts(columns)
+    # Each group's rows (as `fill` gave them) whose values the writers have written: a row that
+    # `fill` gives again, the same object, is written as before (see Shared.partial). (A single
+    # column's export writes every chunk's own.)
+    written = {group: {} for group, _ in parts if group is not None and len(columns) > 1}
     with _reading(queryset.db):
         for chunk in _chunks(plain_rows(queryset, fields).iterator(chunk_size=CHUNK)):
             values = dict(zip(names, zip(*chunk, strict=True), strict=True))
@@ -365,8 +397,15 @@ def _value_chunks(queryset, columns, fields, fill):
                     continue
                 # `fill` gives a group's values as (each row's key, {key: {field: value}}).
                 keys, rows_of_keys = values[group]
-                table = {key: [row[column.field] for column in run] for key, row in rows_of_keys.items()}
-                entries.append(Shared(keys, table, len(run)))
+                seen = written.get(group, {})
+                new = {key: row for key, row in rows_of_keys.items() if seen.get(key) is not row}
+                partial = group in written and len(seen) + len(new) <= REMEMBERED_KEYS
+                if not partial:
+                    seen.clear()
+                    new = rows_of_keys
+                seen.update(new)
+                table = {key: [row[column.field] for column in run] for key, row in new.items()}
+                entries.append(Shared(keys, table, len(run), partial=partial))
             yield entries
 
 

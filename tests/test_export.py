@@ -205,6 +205,32 @@ def test_shared_columns_are_written_as_rows_were(seed):
     assert "".join(export._json_chunks(iter(chunks), columns)) == reference_json(rows, columns)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_a_shared_key_written_once_serves_the_chunks_after(seed):
+    # A partial Shared holds only the keys new since the chunk before: the writers write the others
+    # as they did then, and the bytes are the same as with every key in every chunk.
+    rng = random.Random(seed)
+    kinds = [rng.choice(KINDS[:-1]) for _ in range(4)]
+    groups = [0, 2, 0, 1]
+    columns = [Column(f"{kind} {n}", "") for n, kind in enumerate(kinds + kinds[:1])]
+    parents = [[random_value(rng, kind) for kind in kinds + kinds[:1]] for _ in range(6)]
+    rows = [list(rng.choice(parents)) for _ in range(rng.randint(10, 40))]
+    for row in rows:
+        row[0], row[3] = random_value(rng, kinds[0]), random_value(rng, kinds[3])
+    chunks = shared_chunks(rows, columns, rng.randint(1, 6), groups)
+    seen = {}
+    for chunk in chunks:
+        for place, entry in enumerate(chunk):
+            if isinstance(entry, export.Shared):
+                known = seen.setdefault(place, set())
+                entry.table = {key: values for key, values in entry.table.items() if key not in known}
+                entry.partial = True
+                known.update(entry.table)
+    assert any(not entry.table for chunk in chunks[1:] for entry in chunk if isinstance(entry, export.Shared))
+    assert "".join(export._csv_chunks(iter(chunks), columns)) == reference_csv(rows, columns)
+    assert "".join(export._json_chunks(iter(chunks), columns)) == reference_json(rows, columns)
+
+
 def test_election_export_counts_published_missions(client, election_factory, mission_factory):
     observed = election_factory()
     mission_factory(election=observed, status=Mission.Status.PUBLISHED)
