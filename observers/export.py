@@ -23,7 +23,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 
-# Rows are read and written CHUNK at a time for the first FIRST_ROWS rows, then LONG_CHUNK at a time.
+# Rows are written CHUNK at a time for the first FIRST_ROWS rows (FIRST_ROWS // CHUNK chunks), then
+# LONG_CHUNK at a time; the database hands them out CHUNK at a time throughout.
 # At a million excerpts, an export of 10,000 took 67–79 ms in chunks of 500 against 73–92 ms in chunks
 # of 2,500 (SQLite and PostgreSQL), and far fewer of its runs took long (p95 69–82 ms against
 # 121–142 ms). A long export reads its rows' missions and documents once per chunk: one of 190,000
@@ -65,8 +66,9 @@ class Shared:
     writes each key's values once, and each row as its key's text: a chunk of 500 excerpts names a
     few dozen missions.
 
-    A `partial` table holds only the keys whose values are new since the export's chunk before: the
-    others are as they were, and a writer writes them as it did then (see _shared_texts)."""
+    A `partial` table holds only the keys whose values the writers have not written yet in this export
+    (since its last table that was not partial): the others are as they were, and a writer writes
+    them as it did then (see _shared_texts)."""
 
     __slots__ = ("keys", "table", "width", "partial")
 
@@ -77,7 +79,8 @@ class Shared:
         self.partial = partial
 
 
-# How many keys of each Shared run an export remembers the written text of (see Shared.partial).
+# How many keys of each Shared run an export remembers the written text of (see Shared.partial): for
+# each export, as many parents' rows and texts, up to about 20 MB for both groups of the excerpts'.
 REMEMBERED_KEYS = 10_000
 
 
@@ -380,10 +383,11 @@ def _value_chunks(queryset, columns, fields, fill):
     names = list(fields)
     flags = [name for name, read in fields.items() if isinstance(read, Flag)]
     parts = _parts(columns)
-    # Each group's rows (as `fill` gave them) whose values the writers have written: a row that
-    # `fill` gives again, the same object, is written as before (see Shared.partial). (A single
-    # column's export writes every chunk's own.)
-    written = {group: {} for group, _ in parts if group is not None and len(columns) > 1}
+    # For each run of a group's columns, the rows (as `fill` gave them) whose values the writers have
+    # written: a row that `fill` gives again, the same object, is written as before (see
+    # Shared.partial). Kept by run, as the writers keep their texts: a group's columns may come in two
+    # runs. (A single column's export writes every chunk's own.)
+    written = {place: {} for place, (group, _) in enumerate(parts) if group is not None and len(columns) > 1}
     with _reading(queryset.db):
         for chunk in _chunks(plain_rows(queryset, fields).iterator(chunk_size=CHUNK)):
             values = dict(zip(names, zip(*chunk, strict=True), strict=True))
@@ -391,15 +395,15 @@ def _value_chunks(queryset, columns, fields, fill):
                 values[name] = list(map(_FLAGS.__getitem__, values[name]))
             fill(values)
             entries = []
-            for group, run in parts:
+            for place, (group, run) in enumerate(parts):
                 if group is None:
                     entries.append(values[run[0].field])
                     continue
                 # `fill` gives a group's values as (each row's key, {key: {field: value}}).
                 keys, rows_of_keys = values[group]
-                seen = written.get(group, {})
+                seen = written.get(place, {})
                 new = {key: row for key, row in rows_of_keys.items() if seen.get(key) is not row}
-                partial = group in written and len(seen) + len(new) <= REMEMBERED_KEYS
+                partial = place in written and len(seen) + len(new) <= REMEMBERED_KEYS
                 if not partial:
                     seen.clear()
                     new = rows_of_keys

@@ -290,7 +290,8 @@ DOCUMENT_VALUES = {
 
 
 # How many missions, and how many documents, an app process keeps of what the exports read of them
-# (see add_parents): 10,000 of each took 16 MB at a million excerpts.
+# (see add_parents): 10,000 of each took 16 MB at a million excerpts. Also how many sets of topics it
+# keeps the names of (see add_topics_and_elections).
 KEPT_PARENTS = 10_000
 
 

@@ -1,5 +1,6 @@
 """The exports write, column by column, what csv.writer and json.dumps write row by row."""
 
+import contextlib
 import csv
 import datetime
 import decimal
@@ -229,6 +230,63 @@ def test_a_shared_key_written_once_serves_the_chunks_after(seed):
     assert any(not entry.table for chunk in chunks[1:] for entry in chunk if isinstance(entry, export.Shared))
     assert "".join(export._csv_chunks(iter(chunks), columns)) == reference_csv(rows, columns)
     assert "".join(export._json_chunks(iter(chunks), columns)) == reference_json(rows, columns)
+
+
+class FakeRows:
+    """What plain_rows gives, for _value_chunks: rows of (id, parent's key)."""
+
+    db = "default"
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def iterator(self, chunk_size):
+        return iter(self.rows)
+
+
+def streamed(seed, fmt, layout):
+    """An export of rows whose parents' columns (group "g": a, b) `fill` gives a chunk at a time, the
+    same row objects again or, at random, new ones (a change while it streams); and the rows as
+    written row by row."""
+    rng = random.Random(seed)
+    rows = [(n, rng.randint(1, 6)) for n in range(rng.randint(1, 40))]
+    parents = {key: {"a": random_value(rng, "text"), "b": random_value(rng, "int or none")} for key in range(1, 7)}
+    expected = []
+
+    def fill(values):
+        keys = list(values["parent"])
+        for key in set(keys):
+            if rng.random() < 0.3:
+                parents[key] = {"a": random_value(rng, "text"), "b": random_value(rng, "int or none")}
+        values["g"] = (keys, {key: parents[key] for key in set(keys)})
+        for pk, key in zip(values["id"], keys, strict=True):
+            row = {"id": pk, **parents[key]}
+            expected.append([row[column.field] for column in layout])
+
+    chunks = export._value_chunks(FakeRows(rows), layout, ["id", "parent"], fill)
+    writer = export._csv_chunks if fmt == "csv" else export._json_chunks
+    return "".join(writer(chunks, layout)), expected
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_rows_given_again_are_written_as_before_and_new_ones_anew(monkeypatch, seed):
+    # _value_chunks hands the writers only the parents' rows they have not written yet
+    # (Shared.partial): a row `fill` gives again, the same object, is written as before, a new one
+    # anew, and past REMEMBERED_KEYS every row again. Chunks of any size, and a group's columns in
+    # one run or in two.
+    rng = random.Random(seed)
+    monkeypatch.setattr(export, "CHUNK", rng.randint(1, 4))
+    monkeypatch.setattr(export, "FIRST_ROWS", rng.randint(0, 10))
+    monkeypatch.setattr(export, "LONG_CHUNK", rng.randint(1, 6))
+    monkeypatch.setattr(export, "REMEMBERED_KEYS", rng.randint(1, 8))
+    monkeypatch.setattr(export, "plain_rows", lambda queryset, fields: queryset)
+    monkeypatch.setattr(export, "_reading", lambda using: contextlib.nullcontext())
+    a, b, pk = Column("a", "", group="g"), Column("b", "", group="g"), Column("id", "")
+    layout = rng.choice([[pk, a, b], [a, b, pk], [a, pk, b], [b, pk, a]])
+    csv_text, rows = streamed(seed, "csv", layout)
+    assert csv_text == reference_csv(rows, layout)
+    json_text, rows = streamed(seed, "json", layout)
+    assert json_text == reference_json(rows, layout)
 
 
 def test_election_export_counts_published_missions(client, election_factory, mission_factory):
