@@ -14,7 +14,7 @@ import datetime
 import json
 import operator
 from collections import defaultdict
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from itertools import chain, islice, repeat
 
 from django.db import connections, transaction
@@ -197,6 +197,10 @@ def _csv_cell(value):
 
 def _csv_column(values):
     """The cells of one column, as neutralise(_plain(value)) and then csv.writer make them."""
+    if values and type(values[0]) is str:
+        # Most columns are texts: written as texts, which fails at once on a value that is not one.
+        with suppress(TypeError):
+            return _csv_texts(values)
     kinds = set(map(type, values))
     if kinds <= {int}:
         return list(map(str, values))
@@ -278,9 +282,11 @@ def _json_strings(texts):
 def _json_column(values):
     """(values, bare): the values of one column, each as json.dumps(value, ensure_ascii=False,
     default=str) writes it, or bare texts to put in quotes (see _json_strings)."""
+    if values and type(values[0]) is str:
+        # Most columns are texts: written as texts, which fails at once on a value that is not one.
+        with suppress(TypeError):
+            return _json_strings(values)
     kinds = set(map(type, values))
-    if kinds <= {str}:
-        return _json_strings(values)
     if kinds <= {int}:
         encoded = list(map(int.__repr__, values))
     elif kinds <= {int, NONE}:
