@@ -295,6 +295,16 @@ DOCUMENT_VALUES = {
 KEPT_PARENTS = 10_000
 
 
+def _split_kept(kept, keys):
+    """({key: its value} for those of `keys` that the process keeps in `kept`, and the others)."""
+    found = {}
+    for key in set(keys):
+        value = kept.get(key)
+        if value is not None:
+            found[key] = value
+    return found, set(keys) - found.keys()
+
+
 def add_parents(values, derive=None):
     """Per chunk of exported excerpts: what they show of their missions (type, organisation and
     election) and of their documents (title, publisher, kind, date and addresses), one query each, as
@@ -317,12 +327,7 @@ def add_parents(values, derive=None):
         keys = values[key]
         # What `derive` adds is kept too: the name says which.
         kept = kept_for_version(f"export-{group}:{getattr(derive.get(group), '__name__', '')}")
-        rows = {}
-        for pk in set(keys):
-            row = kept.get(pk)
-            if row is not None:
-                rows[pk] = row
-        missing = set(keys) - rows.keys()
+        rows, missing = _split_kept(kept, keys)
         if missing:
             parents = model.objects.published().filter(pk__in=export.id_list(missing)).order_by()
             found = {
@@ -359,12 +364,7 @@ def add_topics_and_elections(values):
     values["url"] = excerpt_urls(values["id"])
     keys = values["topic_ids"]
     kept = kept_for_version("export-topics")
-    sets = {}
-    for key in set(keys):
-        named = kept.get(key)
-        if named is not None:
-            sets[key] = named
-    missing = set(keys) - sets.keys()
+    sets, missing = _split_kept(kept, keys)
     if missing:
         # Their names and order come from topic_names().
         names = topic_names()
