@@ -2,6 +2,7 @@
 and the gunicorn configuration."""
 
 import datetime
+import gc
 import json
 import logging
 import os
@@ -253,6 +254,17 @@ def test_gunicorn_configuration_reads_the_environment(monkeypatch):
     assert config["accesslog"] == "-"
     monkeypatch.delenv("GUNICORN_WORKERS")
     assert 3 <= runpy.run_path(str(settings.BASE_DIR / "gunicorn.conf.py"))["workers"] <= 12
+
+
+def test_gunicorn_freezes_what_loading_the_app_made_before_each_fork():
+    config = runpy.run_path(str(settings.BASE_DIR / "gunicorn.conf.py"))
+    assert config["preload_app"] is True
+    gc.unfreeze()
+    try:
+        config["pre_fork"](server=None, worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_gunicorn_accepts_the_configuration():
