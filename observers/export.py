@@ -210,8 +210,6 @@ def _csv_column(values):
         return list(map(_CSV_FLAGS.__getitem__, values))
     if kinds <= {DATE, NONE}:
         return ["" if value is None else value.isoformat() for value in values]
-    if kinds <= {str}:
-        return _csv_texts(values)
     if kinds <= {str, NONE}:
         return _csv_texts(["" if value is None else value for value in values])
     if kinds <= {list}:
