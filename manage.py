@@ -16,6 +16,15 @@ def main():
             "available on your PYTHONPATH environment variable? Did you "
             "forget to activate a virtual environment?"
         ) from exc
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018  # reads the settings
+    except ImproperlyConfigured as error:
+        # Django would run the command without its settings, and it would fail later with an error
+        # ("Models aren't loaded yet") that hides this one, such as a secret key not set.
+        sys.exit(f"{error}")
     execute_from_command_line(sys.argv)
 
 

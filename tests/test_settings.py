@@ -24,6 +24,14 @@ def test_debug_off_without_a_secret_key_is_refused():
     assert "django.core.exceptions.ImproperlyConfigured: DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+def test_a_command_without_a_secret_key_says_so():
+    # Not Django's "Models aren't loaded yet", which hides the settings' own message.
+    result = run(["manage.py", "makemigrations", "--check", "--dry-run"])
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert "AppRegistryNotReady" not in result.stderr
+
+
 def test_debug_is_off_unless_asked_for():
     result = run(["-c", "import electionsite.settings"])
     assert result.returncode != 0
