@@ -8,6 +8,8 @@ the admin's), and leaves every other template to Django. A project or app that o
 template is rendered by Django, as before.
 """
 
+import html
+
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
 from django.utils.functional import cached_property
@@ -22,6 +24,8 @@ OPTION = "django/forms/widgets/select_option.html"
 def _shown(value):
     """What the templates' {{ value }} writes: the value localised (a date, a number), as text,
     escaped unless it is a string marked safe."""
+    if type(value) is str:  # most labels: escaped as django.utils.html.escape does, less its wrapping
+        return html.escape(value)
     if not isinstance(value, str):
         value = localize(template_localtime(value))
         if not isinstance(value, str):
@@ -32,6 +36,8 @@ def _shown(value):
 def _text(value):
     """What the templates' {{ value|stringformat:'s' }} writes: the value's text, escaped unless the
     value is marked safe."""
+    if type(value) is str:
+        return html.escape(value)
     return value if isinstance(value, SafeData) else escape(str(value))
 
 
@@ -51,7 +57,7 @@ def render_select(widget):
             parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
         for option in group_choices:
             parts.append(
-                f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"])}>'
+                f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"]) if option["attrs"] else ""}>'
                 f"{_shown(option['label'])}</option>\n"  # the option's template ends with a line break
             )
         if group_name:
