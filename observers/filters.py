@@ -3,7 +3,8 @@ from collections import Counter
 
 import django_filters as filters
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connections
 from django.db.models import Count
 from django_countries import countries
 
@@ -43,7 +44,8 @@ def organisation_choices():
     """(slug, name) of every organisation, for the forms' choice lists."""
     return cached_for_version(
         "organisation-choices",
-        lambda: [(row["slug"], str(Organisation(**row))) for row in organisation_directory()],
+        # Named as Organisation.__str__ names them (its short name), without making 300 model objects.
+        lambda: [(row["slug"], row["acronym"] or row["name"]) for row in organisation_directory()],
         keep=True,
     )
 
@@ -60,10 +62,17 @@ class DirectoryChoiceField(forms.ModelChoiceField):
         raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
 
     def _get_choices(self):
-        choices = [] if self.empty_label is None else [("", self.empty_label)]
-        return choices + organisation_choices()
+        # Read once per form: its widget reads them twice as it renders.
+        if getattr(self, "_read_choices", None) is None:
+            self._read_choices = ([] if self.empty_label is None else [("", self.empty_label)]) + organisation_choices()
+        return self._read_choices
 
     choices = property(_get_choices, forms.ChoiceField.choices.fset)
+
+    def __deepcopy__(self, memo):
+        copied = super().__deepcopy__(memo)
+        copied._read_choices = None  # each form reads them afresh
+        return copied
 
     def _set_queryset(self, queryset):
         # The widget reads the choices when it renders (rarely: the form's HTML is cached), not on
@@ -495,37 +504,107 @@ def facet(queryset, field, label_field=None, limit=10):
 
 
 def _excerpt_facet_counts(queryset, facets, limit):
-    """facet_counts() of an excerpt list: one query reads every facet's values of its first rows,
-    which its indexes (or the search index) hand out in its order, and they are counted here. A
-    grouped count per facet read the same rows once for each: at a million excerpts on PostgreSQL,
-    about 65 ms each. An excerpt's topics come from its copy of their ids (Excerpt.topic_ids):
-    joined to the links, an excerpt would be read once per topic."""
-    paths = {}
+    """facet_counts() of an excerpt list, in one query: the list's first COUNT_LIMIT rows are read
+    once, in its order, and each facet's values among them counted by the database.
+
+    The index that orders a list holds every facet's column (see Excerpt.Meta.indexes), so the rows
+    come from it alone. At a million excerpts, the facets of `?stance=critical` took 26 ms on SQLite
+    and 47 ms on PostgreSQL when its rows were read from the table and counted in Python; now about
+    10 ms and 4 ms of SQL. A grouped count per facet read the same rows once for each. An excerpt's
+    organisation is counted by its id and named from the directory; its topics come from its copy of
+    their ids (Excerpt.topic_ids): joined to the links, an excerpt would be read once per topic."""
+    groups = []  # per facet: the columns it groups by (a value, and a label when that differs)
     for _, field, label_field in facets:
         if field.startswith("topics__"):
-            paths["topic_ids"] = True
+            groups.append(("topic_ids",))
+        elif field == "organisation__slug":
+            groups.append(("organisation_id",))
         else:
-            paths[field] = paths[label_field or field] = True
-    names = list(paths)
-    values = list(queryset.prefetch_related(None).values_list(*names)[:COUNT_LIMIT])
-    columns = dict(zip(names, zip(*values, strict=True), strict=True)) if values else dict.fromkeys(names, ())
+            groups.append((field,) if label_field in (None, field) else (field, label_field))
+    paths = list(dict.fromkeys(path for columns in groups for path in columns))
+    rows = queryset.prefetch_related(None).values_list(*paths)[:COUNT_LIMIT]
+    try:
+        first, params = rows.query.get_compiler(rows.db).as_sql()
+    except EmptyResultSet:  # a list that can have no rows (a search for nothing searchable)
+        return {name: [] for name, _, _ in facets}
+    connection = connections[rows.db]
+    sql, read = _counting_sql(first, [[paths.index(path) for path in columns] for columns in groups], connection)
+    found = [[] for _ in groups]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            for position, value, label, n in read(row):
+                found[position].append((value, label, n))
     counted = {}
-    for name, field, label_field in facets:
-        if field.startswith("topics__"):
-            items = _topic_counts(columns["topic_ids"])
+    for (name, _, _), columns, rows in zip(facets, groups, found, strict=True):
+        if columns == ("topic_ids",):
+            items = _topic_counts(rows)
+        elif columns == ("organisation_id",):
+            items = _organisation_counts(rows)
         else:
-            pairs = Counter(zip(columns[field], columns[label_field or field], strict=True))
-            items = [(value, label, n) for (value, label), n in pairs.items() if value is not None]
+            items = [(value, label, n) for value, label, n in rows if value is not None]
         items.sort(key=lambda item: (-item[2], str(item[1])))
         counted[name] = items[:limit]
     return counted
 
 
-def _topic_counts(topic_ids):
-    """[(slug, name, count)] of the topics named in copies of topic ids ("3,17"): each distinct set
-    split once."""
+def _counting_sql(first, groups, connection):
+    """The SQL that counts the rows of the query `first` per group of its columns (`groups` holds
+    each facet's column numbers: a value's, then a label's if it has one), and a function that reads
+    one of its rows as (facet's position, value, label, count) for each facet it counts.
+
+    PostgreSQL counts every facet in one pass (GROUPING SETS, 4 ms for 10,000 rows where a union of
+    grouped counts took 9 ms); SQLite, which has no grouping sets, groups the rows read once (a
+    common table expression read more than once is kept) once per facet. Only numbered names and
+    positions go into the text; values stay parameters."""
+    names = ", ".join(f"c{number}" for number in range(max(max(columns) for columns in groups) + 1))
+    if connection.vendor == "postgresql":
+        width = names.count(",") + 1
+        # GROUPING(…) has a bit set for each column a row is not grouped by, the first column's highest.
+        mask = {}
+        for position, columns in enumerate(groups):
+            ungrouped = sum(1 << (width - 1 - number) for number in range(width) if number not in columns)
+            mask.setdefault(ungrouped, []).append(position)
+        sets = ", ".join(
+            "(" + ", ".join(f"c{number}" for number in columns) + ")" for columns in dict.fromkeys(map(tuple, groups))
+        )
+        sql = (
+            f"SELECT GROUPING({names}), {names}, COUNT(*) FROM ({first}) AS first ({names}) "  # noqa: S608  # nosec B608
+            f"GROUP BY GROUPING SETS ({sets})"
+        )
+
+        def read(row):
+            cells = row[1:-1]
+            for position in mask[row[0]]:
+                columns = groups[position]
+                yield position, cells[columns[0]], cells[columns[-1]], row[-1]
+
+        return sql, read
+    arms = " UNION ALL ".join(
+        f"SELECT {position}, c{columns[0]}, c{columns[-1]}, COUNT(*) "  # noqa: S608  # nosec B608
+        f"FROM first GROUP BY {', '.join(f'c{number}' for number in columns)}"
+        for position, columns in enumerate(groups)
+    )
+
+    def read(row):
+        yield row
+
+    return f"WITH first ({names}) AS ({first}) {arms}", read
+
+
+def _organisation_counts(rows):
+    """[(slug, name, count)] of organisations counted by id, named from the directory."""
+    names = {row["pk"]: (row["slug"], row["name"]) for row in organisation_directory()}
+    if not {pk for pk, _, _ in rows} <= names.keys():
+        names = {pk: (slug, name) for pk, slug, name in Organisation.objects.values_list("pk", "slug", "name")}
+    return [(*names[pk], n) for pk, _, n in rows if pk in names]
+
+
+def _topic_counts(rows):
+    """[(slug, name, count)] of the topics named in counted copies of topic ids ("3,17"): each distinct
+    set split once."""
     counts = Counter()
-    for key, n in Counter(topic_ids).items():
+    for key, _, n in rows:
         for pk in key.split(",") if key else ():
             counts[int(pk)] += n
     labels = topic_labels()

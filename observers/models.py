@@ -610,6 +610,10 @@ class ExcerptQuerySet(PublishableQuerySet):
         return self.filter(is_characterisation=False)
 
 
+# The excerpt list's facets' own columns (views.ExcerptListView.facets), held by its ordering indexes.
+FACET_COLUMNS = ["organisation", "country", "stance", "document_kind", "topic_ids"]
+
+
 class Excerpt(Publishable):
     """A passage about one mission's assessment, as it appears in one document."""
 
@@ -716,9 +720,17 @@ class Excerpt(Publishable):
         permissions = [("publish_excerpt", "Can publish and unpublish excerpts")]
         # Each index serves an ordering, a filter or a facet of the public pages. They are partial
         # (published rows only), which is also what lets the planner read them in order for
-        # `WHERE public ORDER BY sort_key DESC` instead of sorting.
+        # `WHERE public ORDER BY sort_key DESC` instead of sorting. Those that order the excerpt list
+        # also hold every column its facets count, after the sort key, and `public` (SQLite reads the
+        # table for a column of the query's condition that the index lacks, even its own condition's):
+        # a list's facets then read its first rows from the index alone (see
+        # filters._excerpt_facet_counts).
         indexes = [
-            models.Index(fields=[*key, "-sort_key"], condition=Q(public=True), name=name)
+            models.Index(
+                fields=[*key, "-sort_key", *(column for column in FACET_COLUMNS if column not in key), "public"],
+                condition=Q(public=True),
+                name=name,
+            )
             for key, name in [
                 ([], "excerpt_public_by_key"),
                 (["organisation"], "excerpt_public_org_key"),

@@ -125,11 +125,14 @@ def _pg_size(table):
 WHOLE_SQLITE = re.compile(r"SCAN (\w+)(?: AS \w+)?(?: USING (?:COVERING )?INDEX \w+| VIRTUAL TABLE INDEX \S+)?$")
 # Reading an index in its order stops at the page's LIMIT; a covering index read whole answers a
 # facet's counts (cached); a search that reads the full-text index in row-key order (INDEX 192…,
-# FTS5's "ordered by rowid, descending") stops at the page too.
+# FTS5's "ordered by rowid, descending") stops at the page too. For the unfiltered excerpt list,
+# SQLite's planner may prefer the sort key's unique index to excerpt_public_by_key: it too is read
+# in order and stops at the LIMIT.
 ORDERED_READS = [
     f"INDEX {name}"
     for name in (
         "excerpt_public_by_key",
+        "sqlite_autoindex_observers_excerpt_1",
         "excerpt_public_by_published",
         "excerpt_public_char_key",
         "document_published_by_date",

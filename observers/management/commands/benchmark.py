@@ -387,7 +387,7 @@ class Command(BaseCommand):
         problems = [
             problem
             for query in first_queries
-            if plans_checked and query["sql"].startswith("SELECT") and not plans.is_facet(query["sql"])
+            if plans_checked and query["sql"].startswith(("SELECT", "WITH")) and not plans.is_facet(query["sql"])
             for problem in plans.problems(query["sql"].replace("%", "%%"))
         ]
         return {
