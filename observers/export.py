@@ -21,6 +21,7 @@ from django.db import connections, transaction
 from django.db.models import CharField, Func, IntegerField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
+from django.db.models.sql.constants import MULTI
 from django.http import StreamingHttpResponse
 
 # Rows are written CHUNK at a time for the first FIRST_ROWS rows (FIRST_ROWS // CHUNK chunks), then
@@ -35,10 +36,41 @@ FIRST_ROWS = 10_000
 LONG_CHUNK = 2500
 
 
+def _sizes():
+    return chain(repeat(CHUNK, FIRST_ROWS // CHUNK), repeat(LONG_CHUNK))
+
+
 def _chunks(rows):
     """Lists of the iterator `rows`' items, a chunk at a time (see CHUNK)."""
-    sizes = chain(repeat(CHUNK, FIRST_ROWS // CHUNK), repeat(LONG_CHUNK))
+    sizes = _sizes()
     return iter(lambda: list(islice(rows, next(sizes))), [])
+
+
+def _row_chunks(queryset):
+    """The rows of the values_list() `queryset` (tuples), a chunk at a time (see CHUNK), as the
+    database's driver fetches them: Django's iterator would hand them on one by one (and copy each),
+    only for them to be gathered in chunks again. Values that Django converts (none that exports
+    read) go through its own iterator."""
+    compiler = queryset.query.get_compiler(queryset.db)
+    fetches = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=CHUNK)
+    fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    if compiler.get_converters(fields) or compiler.has_composite_fields(fields):
+        return _chunks(compiler.results_iter(fetches, tuple_expected=True))
+    return _regrouped(fetches)
+
+
+def _regrouped(fetches):
+    """The rows of lists `fetches` in lists of the chunks' sizes."""
+    sizes = _sizes()
+    size, pending = next(sizes), []
+    for rows in fetches:
+        pending += rows
+        while len(pending) >= size:
+            chunk, pending = pending[:size], pending[size:]
+            yield chunk
+            size = next(sizes)
+    if pending:
+        yield pending
 
 
 # A spreadsheet reads a cell that starts with one of these as a formula.
@@ -393,7 +425,7 @@ def _value_chunks(queryset, columns, fields, fill):
     # runs. (A single column's export writes every chunk's own.)
     written = {place: {} for place, (group, _) in enumerate(parts) if group is not None and len(columns) > 1}
     with _reading(queryset.db):
-        for chunk in _chunks(plain_rows(queryset, fields).iterator(chunk_size=CHUNK)):
+        for chunk in _row_chunks(plain_rows(queryset, fields)):
             values = dict(zip(names, zip(*chunk, strict=True), strict=True))
             for name in flags:
                 values[name] = list(map(_FLAGS.__getitem__, values[name]))

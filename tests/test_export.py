@@ -240,8 +240,10 @@ class FakeRows:
     def __init__(self, rows):
         self.rows = rows
 
-    def iterator(self, chunk_size):
-        return iter(self.rows)
+
+def fetched(rows):
+    """The rows in lists of CHUNK, as _row_chunks has the driver fetch them."""
+    return [rows[start : start + export.CHUNK] for start in range(0, len(rows), export.CHUNK)]
 
 
 def streamed(seed, fmt, layout):
@@ -280,6 +282,7 @@ def test_rows_given_again_are_written_as_before_and_new_ones_anew(monkeypatch, s
     monkeypatch.setattr(export, "LONG_CHUNK", rng.randint(1, 6))
     monkeypatch.setattr(export, "REMEMBERED_KEYS", rng.randint(1, 8))
     monkeypatch.setattr(export, "plain_rows", lambda queryset, fields: queryset)
+    monkeypatch.setattr(export, "_row_chunks", lambda queryset: export._regrouped(fetched(queryset.rows)))
     monkeypatch.setattr(export, "_reading", lambda using: contextlib.nullcontext())
     a, b, pk = Column("a", "", group="g"), Column("b", "", group="g"), Column("id", "")
     layout = rng.choice([[pk, a, b], [a, b, pk], [a, pk, b], [b, pk, a]])
@@ -402,3 +405,17 @@ def test_an_excerpts_own_columns_are_exported_exactly(client, mission_factory, d
         }
 
     assert body == reference_csv(rows, [Column(name, "") for name in header])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fetched_rows_are_regrouped_in_the_chunks_sizes(monkeypatch, seed):
+    # The driver's fetches (of CHUNK rows, the last one shorter) become the same chunks as the rows
+    # taken one by one would: CHUNK rows at a time for the first FIRST_ROWS, then LONG_CHUNK.
+    rng = random.Random(seed)
+    monkeypatch.setattr(export, "CHUNK", rng.randint(1, 5))
+    monkeypatch.setattr(export, "FIRST_ROWS", rng.randint(0, 12))
+    monkeypatch.setattr(export, "LONG_CHUNK", rng.randint(1, 9))
+    rows = [(n,) for n in range(rng.randint(0, 60))]
+    regrouped = list(export._regrouped(iter(fetched(rows))))
+    assert regrouped == list(export._chunks(iter(rows)))
+    assert [row for chunk in regrouped for row in chunk] == rows
