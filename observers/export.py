@@ -190,6 +190,7 @@ _FLAGS = {0: False, 1: True, None: None}  # False and True are the keys 0 and 1
 
 _CSV_FLAGS = {True: "yes", False: "no", None: ""}
 _FIRST = operator.itemgetter(slice(0, 1))
+_AFTER_NUL = ["\0" + start for start in FORMULA_START]
 
 
 class _Echo:
@@ -208,12 +209,20 @@ def _quoted(text):
 
 
 def _csv_texts(texts):
-    # Whether any value needs a change is asked once of the whole column: of its first characters
-    # joined, then of all its text joined.
-    firsts = "".join(map(_FIRST, texts))
-    if any(map(firsts.__contains__, FORMULA_START)):
+    # Whether any value needs a change is asked once of the whole column, of its texts joined with a
+    # NUL between them. A formula starts a text: at the start of the joined texts or after a NUL (a
+    # text with a NUL of its own only sends its column the longer way, which looks at each text).
+    # In a column of long texts, searching for two characters takes longer than taking each text's
+    # first character, and the first characters are looked at instead.
+    joined = "\0".join(texts)
+    if len(joined) > 16 * len(texts):
+        firsts = "".join(map(_FIRST, texts))
+        formula = any(map(firsts.__contains__, FORMULA_START))
+    else:
+        formula = joined.startswith(FORMULA_START) or any(map(joined.__contains__, _AFTER_NUL))
+    if formula:
         texts = [neutralise(text) for text in texts]
-    joined = "".join(texts)
+        joined = "".join(texts)
     if '"' in joined or "," in joined or "\n" in joined or "\r" in joined:
         return [_quoted(text) for text in texts]
     return texts
