@@ -22,6 +22,12 @@ def country_choices():
     return list(countries)
 
 
+def language_choices():
+    """The languages: given as a function, which a form copies for each request without copying the
+    185 choices themselves."""
+    return LANGUAGE_CHOICES
+
+
 class IntegerFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
@@ -210,7 +216,7 @@ class ExcerptFilter(RecordFilterSet):
     provenance = filters.ChoiceFilter(
         label="Provenance", field_name="provenance", choices=Document.Provenance, empty_label="Any provenance"
     )
-    language = filters.ChoiceFilter(choices=LANGUAGE_CHOICES, empty_label="Any language")
+    language = filters.ChoiceFilter(choices=language_choices, empty_label="Any language")
     source = filters.ChoiceFilter(
         label="Whose words",
         choices=[("primary", "Observers' own words"), ("characterisation", "Characterisations by others")],
@@ -450,7 +456,7 @@ class DocumentFilter(RecordFilterSet):
         label="Publisher", field_name="publisher", include_children=True, empty_label="Any publisher"
     )
     provenance = filters.ChoiceFilter(choices=Document.Provenance, empty_label="Any provenance")
-    language = filters.ChoiceFilter(choices=LANGUAGE_CHOICES, empty_label="Any language")
+    language = filters.ChoiceFilter(choices=language_choices, empty_label="Any language")
     year = IntegerFilter(field_name="date", lookup_expr="year", **YEAR_BOUNDS)
     election = filters.ModelChoiceFilter(
         queryset=Election.objects.all(), to_field_name="slug", widget=forms.HiddenInput

@@ -297,12 +297,9 @@ KEPT_PARENTS = 10_000
 
 def _split_kept(kept, keys):
     """({key: its value} for those of `keys` that the process keeps in `kept`, and the others)."""
-    found = {}
-    for key in set(keys):
-        value = kept.get(key)
-        if value is not None:
-            found[key] = value
-    return found, set(keys) - found.keys()
+    wanted = set(keys)
+    found = {key: kept[key] for key in wanted & kept.keys()}
+    return found, wanted - found.keys()
 
 
 def add_parents(values, derive=None):
