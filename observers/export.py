@@ -52,7 +52,9 @@ def _row_chunks(queryset):
     only for them to be gathered in chunks again. Values that Django converts (none that exports
     read) go through its own iterator."""
     compiler = queryset.query.get_compiler(queryset.db)
-    fetches = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=CHUNK)
+    # As QuerySet.iterator() does: a server-side cursor unless the database's settings disable them.
+    chunked = not connections[queryset.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    fetches = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=CHUNK)
     fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
     if compiler.get_converters(fields) or compiler.has_composite_fields(fields):
         return _chunks(compiler.results_iter(fetches, tuple_expected=True))

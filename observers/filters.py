@@ -572,7 +572,8 @@ def _counting_sql(first, groups, connection):
             ungrouped = sum(1 << (width - 1 - number) for number in range(width) if number not in columns)
             mask.setdefault(ungrouped, []).append(position)
         sets = ", ".join(
-            "(" + ", ".join(f"c{number}" for number in columns) + ")" for columns in dict.fromkeys(map(tuple, groups))
+            "(" + ", ".join(f"c{number}" for number in columns) + ")"
+            for columns in dict.fromkeys(tuple(sorted(columns)) for columns in groups)
         )
         sql = (
             f"SELECT GROUPING({names}), {names}, COUNT(*) FROM ({first}) AS first ({names}) "  # noqa: S608  # nosec B608
@@ -601,7 +602,7 @@ def _counting_sql(first, groups, connection):
 def _organisation_counts(rows):
     """[(slug, name, count)] of organisations counted by id, named from the directory."""
     names = {row["pk"]: (row["slug"], row["name"]) for row in organisation_directory()}
-    if not {pk for pk, _, _ in rows} <= names.keys():
+    if not {pk for pk, _, _ in rows if pk is not None} <= names.keys():
         names = {pk: (slug, name) for pk, slug, name in Organisation.objects.values_list("pk", "slug", "name")}
     return [(*names[pk], n) for pk, _, n in rows if pk in names]
 

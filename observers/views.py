@@ -298,7 +298,7 @@ KEPT_PARENTS = 10_000
 def _split_kept(kept, keys):
     """({key: its value} for those of `keys` that the process keeps in `kept`, and the others)."""
     wanted = set(keys)
-    found = {key: kept[key] for key in wanted & kept.keys()}
+    found = {key: value for key in wanted & kept.keys() if (value := kept.get(key)) is not None}
     return found, wanted - found.keys()
 
 
