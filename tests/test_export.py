@@ -241,6 +241,13 @@ class FakeRows:
         self.rows = rows
 
 
+def random_chunk_sizes(monkeypatch, rng):
+    """Small chunk sizes, at random: CHUNK rows at a time for the first FIRST_ROWS, then LONG_CHUNK."""
+    monkeypatch.setattr(export, "CHUNK", rng.randint(1, 5))
+    monkeypatch.setattr(export, "FIRST_ROWS", rng.randint(0, 12))
+    monkeypatch.setattr(export, "LONG_CHUNK", rng.randint(1, 9))
+
+
 def fetched(rows):
     """The rows in lists of CHUNK, as _row_chunks has the driver fetch them."""
     return [rows[start : start + export.CHUNK] for start in range(0, len(rows), export.CHUNK)]
@@ -277,9 +284,7 @@ def test_rows_given_again_are_written_as_before_and_new_ones_anew(monkeypatch, s
     # anew, and past REMEMBERED_KEYS every row again. Chunks of any size, and a group's columns in
     # one run or in two.
     rng = random.Random(seed)
-    monkeypatch.setattr(export, "CHUNK", rng.randint(1, 4))
-    monkeypatch.setattr(export, "FIRST_ROWS", rng.randint(0, 10))
-    monkeypatch.setattr(export, "LONG_CHUNK", rng.randint(1, 6))
+    random_chunk_sizes(monkeypatch, rng)
     monkeypatch.setattr(export, "REMEMBERED_KEYS", rng.randint(1, 8))
     monkeypatch.setattr(export, "plain_rows", lambda queryset, fields: queryset)
     monkeypatch.setattr(export, "_row_chunks", lambda queryset: export._regrouped(fetched(queryset.rows)))
@@ -412,9 +417,7 @@ def test_fetched_rows_are_regrouped_in_the_chunks_sizes(monkeypatch, seed):
     # The driver's fetches (of CHUNK rows, the last one shorter) become the same chunks as the rows
     # taken one by one would: CHUNK rows at a time for the first FIRST_ROWS, then LONG_CHUNK.
     rng = random.Random(seed)
-    monkeypatch.setattr(export, "CHUNK", rng.randint(1, 5))
-    monkeypatch.setattr(export, "FIRST_ROWS", rng.randint(0, 12))
-    monkeypatch.setattr(export, "LONG_CHUNK", rng.randint(1, 9))
+    random_chunk_sizes(monkeypatch, rng)
     rows = [(n,) for n in range(rng.randint(0, 60))]
     regrouped = list(export._regrouped(iter(fetched(rows))))
     assert regrouped == list(export._chunks(iter(rows)))
