@@ -528,12 +528,12 @@ def _excerpt_facet_counts(queryset, facets, limit):
         else:
             groups.append((field,) if label_field in (None, field) else (field, label_field))
     paths = list(dict.fromkeys(path for columns in groups for path in columns))
-    rows = queryset.prefetch_related(None).values_list(*paths)[:COUNT_LIMIT]
+    first_rows = queryset.prefetch_related(None).values_list(*paths)[:COUNT_LIMIT]
     try:
-        first, params = rows.query.get_compiler(rows.db).as_sql()
+        first, params = first_rows.query.get_compiler(first_rows.db).as_sql()
     except EmptyResultSet:  # a list that can have no rows (a search for nothing searchable)
         return {name: [] for name, _, _ in facets}
-    connection = connections[rows.db]
+    connection = connections[first_rows.db]
     sql, read = _counting_sql(first, [[paths.index(path) for path in columns] for columns in groups], connection)
     found = [[] for _ in groups]
     with connection.cursor() as cursor:
@@ -563,9 +563,9 @@ def _counting_sql(first, groups, connection):
     grouped counts took 9 ms); SQLite, which has no grouping sets, groups the rows read once (a
     common table expression read more than once is kept) once per facet. Only numbered names and
     positions go into the text; values stay parameters."""
-    names = ", ".join(f"c{number}" for number in range(max(max(columns) for columns in groups) + 1))
+    width = max(max(columns) for columns in groups) + 1
+    names = ", ".join(f"c{number}" for number in range(width))
     if connection.vendor == "postgresql":
-        width = names.count(",") + 1
         # GROUPING(…) has a bit set for each column a row is not grouped by, the first column's highest.
         mask = {}
         for position, columns in enumerate(groups):
