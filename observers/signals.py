@@ -70,9 +70,19 @@ def record_version():
             cache.add(RECORD_VERSION, version, timeout=None)
         return version
     try:
-        return int(VERSION_FILE.read_text())
+        return int(_read(VERSION_FILE))
     except (OSError, ValueError):
         return _write_version()
+
+
+def _read(path):
+    """A small file's bytes, read with the system's calls alone: a third of pathlib's time, for a file
+    that every page reads several times."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(descriptor, 64)
+    finally:
+        os.close(descriptor)
 
 
 def _write_version():
@@ -117,13 +127,15 @@ def cached_for_version(name, make, keep=False):
     return value
 
 
-def kept_for_version(name):
-    """A dict of this process's own, named `name`, emptied as soon as the record changes (and after
-    as long as the cache keeps an entry): for rows that a process reads again and again and may keep
-    (see views.add_parents). With the cache off, a new one each time: nothing is kept."""
+def kept_for_version(*names):
+    """Dicts of this process's own, one for each of `names`, emptied as soon as the record changes (and
+    after as long as the cache keeps an entry): for rows that a process reads again and again and may
+    keep (see views.add_parents). The version is read once for all of them. With the cache off, new
+    ones each time: nothing is kept."""
     if NO_CACHE:
-        return {}
-    return _kept_values(record_version()).setdefault(f"rows:{name}", {})
+        return [{} for _ in names]
+    kept = _kept_values(record_version())
+    return [kept.setdefault(f"rows:{name}", {}) for name in names]
 
 
 def release_migrated(**kwargs):

@@ -298,11 +298,12 @@ KEPT_PARENTS = 10_000
 def _split_kept(kept, keys):
     """({key: its value} for those of `keys` that the process keeps in `kept`, and the others)."""
     wanted = set(keys)
-    found = {key: value for key in wanted & kept.keys() if (value := kept.get(key)) is not None}
+    # Each of the chunk's few dozen keys looked up, rather than `kept`'s thousands matched against them.
+    found = {key: value for key in wanted if (value := kept.get(key)) is not None}
     return found, wanted - found.keys()
 
 
-def add_parents(values, derive=None):
+def add_parents(values, kept, derive=None):
     """Per chunk of exported excerpts: what they show of their missions (type, organisation and
     election) and of their documents (title, publisher, kind, date and addresses), one query each, as
     the groups "mission" and "document" (see export.Shared): a chunk has only a few dozen of each.
@@ -311,33 +312,32 @@ def add_parents(values, derive=None):
     Read after the excerpts' rows, from published missions and documents only: one unpublished (or
     deleted) while a long download streams leaves its columns empty rather than showing a draft.
 
-    The process keeps what it read (signals.kept_for_version): the next export that names the same
-    missions and documents reads only the others. Any change to the record through the site, in any
-    process, retires them all (it changes the record's version, and again once it is committed), and
-    none is kept longer than the cache keeps an entry. Writes that send no signal (raw SQL) retire
+    The process keeps what it read in `kept`, {group: rows} (signals.kept_for_version), with what
+    `derive` added: the next export that names the same missions and documents reads only the
+    others. Any change to the record through the site, in any process, retires them all (it changes
+    the record's version, and again once it is committed), and none is kept longer than the cache
+    keeps an entry. Writes that send no signal (raw SQL) retire
     nothing, as for every cached part of the site."""
     derive = derive or {}
     for key, group, model, fields in [
         ("mission_id", "mission", Mission, MISSION_VALUES),
         ("document_id", "document", Document, DOCUMENT_VALUES),
     ]:
-        keys = values[key]
-        # What `derive` adds is kept too: the name says which.
-        kept = kept_for_version(f"export-{group}:{getattr(derive.get(group), '__name__', '')}")
-        rows, missing = _split_kept(kept, keys)
+        keys, kept_rows = values[key], kept[group]
+        rows, missing = _split_kept(kept_rows, keys)
         if missing:
             parents = model.objects.published().filter(pk__in=export.id_list(missing)).order_by()
             found = {
                 pk: dict(zip(fields, rest, strict=True))
                 for pk, *rest in export.plain_rows(parents, {"pk": "pk", **fields})
             }
-            if len(kept) + len(missing) > KEPT_PARENTS:
-                kept.clear()
+            if len(kept_rows) + len(missing) > KEPT_PARENTS:
+                kept_rows.clear()
             for pk in missing:
                 row = found.get(pk) or dict.fromkeys(fields)
                 if group in derive:
                     derive[group](row)
-                rows[pk] = kept[pk] = row
+                rows[pk] = kept_rows[pk] = row
         values[group] = (keys, rows)
 
 
@@ -357,10 +357,11 @@ def add_topics_and_elections(values):
     names, their addresses, and their topics' names (the group "topics": a chunk's excerpts have only
     a few sets of topics between them). Each set is named once per record version in a process, as
     parents are kept (see add_parents): the next chunks, and the next exports, name the same sets."""
-    add_parents(values, derive={"mission": _add_election_name})
+    # What the process keeps, read once for the chunk; the missions' rows with their elections' names.
+    missions, documents, kept = kept_for_version("export-mission:election-name", "export-document", "export-topics")
+    add_parents(values, {"mission": missions, "document": documents}, derive={"mission": _add_election_name})
     values["url"] = excerpt_urls(values["id"])
     keys = values["topic_ids"]
-    kept = kept_for_version("export-topics")
     sets, missing = _split_kept(kept, keys)
     if missing:
         # Their names and order come from topic_names().

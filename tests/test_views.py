@@ -1032,11 +1032,11 @@ def test_a_change_changes_the_record_version_again_once_committed(document_facto
 def test_what_a_process_keeps_is_dropped_when_it_is_as_old_as_a_cache_entry(record):
     from observers import signals
 
-    kept = signals.kept_for_version("something")
+    kept, other = signals.kept_for_version("something", "other")
     kept["a"] = 1
-    assert signals.kept_for_version("something") == {"a": 1}
+    assert signals.kept_for_version("something", "other") == [{"a": 1}, {}]
     signals._kept["since"] -= signals.CACHE_SECONDS + 1  # time passes, and nothing changes the record
-    assert signals.kept_for_version("something") == {}
+    assert signals.kept_for_version("something") == [{}]
 
 
 def facet_counts(client, url, name):
