@@ -7,6 +7,9 @@ row by row; a column that mixes other kinds of value is converted cell by cell.
 
 Columns that a chunk's rows share with few others (an excerpt's mission's, its document's) come as
 `Shared`: they are written once for each of the few, and each row takes its one's text.
+
+An export may read its rows' texts as the UTF-8 bytes the database holds (see response): the writers
+then write bytes, and its texts are never decoded and encoded again.
 """
 
 import csv
@@ -46,19 +49,37 @@ def _chunks(rows):
     return iter(lambda: list(islice(rows, next(sizes))), [])
 
 
-def _row_chunks(queryset):
+def _row_chunks(queryset, raw_texts=False):
     """The rows of the values_list() `queryset` (tuples), a chunk at a time (see CHUNK), as the
     database's driver fetches them: Django's iterator would hand them on one by one (and copy each),
     only for them to be gathered in chunks again. Values that Django converts (none that exports
-    read) go through its own iterator."""
+    read) go through its own iterator. With `raw_texts` (SQLite only), texts come as the UTF-8
+    bytes the database holds (see response)."""
+    connection = connections[queryset.db]
     compiler = queryset.query.get_compiler(queryset.db)
     # As QuerySet.iterator() does: a server-side cursor unless the database's settings disable them.
-    chunked = not connections[queryset.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     fetches = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=CHUNK)
     fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
     if compiler.get_converters(fields) or compiler.has_composite_fields(fields):
         return _chunks(compiler.results_iter(fetches, tuple_expected=True))
+    if raw_texts:
+        fetches = _as_bytes(fetches, connection.connection)
     return _regrouped(fetches)
+
+
+def _as_bytes(fetches, sqlite):
+    """The lists `fetches` fetched with the SQLite connection `sqlite` giving texts as bytes: only
+    while fetching them, as other queries run between the fetches."""
+    while True:
+        sqlite.text_factory = bytes
+        try:
+            rows = next(fetches, None)
+        finally:
+            sqlite.text_factory = str
+        if rows is None:
+            return
+        yield rows
 
 
 def _regrouped(fetches):
@@ -79,6 +100,57 @@ def _regrouped(fetches):
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NONE = type(None)
 DATE = datetime.date
+# What the JSON encoder escapes (with ensure_ascii=False): anything else it writes as it is, in quotes.
+_JSON_ESCAPED = [chr(code) for code in range(0x20)] + ['"', "\\"]
+
+
+def _quoter(quote, comma, lf, cr):
+    doubled = quote + quote
+
+    def quoted(text):
+        # As csv.writer quotes (the "excel" dialect, minimal quoting): a field with a comma, a quote or
+        # a line break goes in quotes, and its quotes are doubled.
+        if quote in text:
+            return quote + text.replace(quote, doubled) + quote
+        if comma in text or lf in text or cr in text:
+            return quote + text + quote
+        return text
+
+    return quoted
+
+
+class _Punctuation:
+    """What the writers write and look for in texts: as text, or as UTF-8 bytes for texts read as
+    bytes (see response)."""
+
+    def __init__(self, make):
+        self.empty, self.nul, self.apostrophe, self.quote, self.comma, self.lf, self.cr = map(
+            make, ("", "\0", "'", '"', ",", "\n", "\r")
+        )
+        self.formula_start = tuple(map(make, FORMULA_START))
+        self.after_nul = [make("\0" + start) for start in FORMULA_START]
+        self.json_escaped = list(map(make, _JSON_ESCAPED))
+        self.quoted = _quoter(self.quote, self.comma, self.lf, self.cr)
+
+
+_TEXT = _Punctuation(str)
+_BYTES = _Punctuation(str.encode)
+
+
+def _texts_kind(values):
+    """The punctuation of a column whose first value is a text (or bytes), or None."""
+    first = type(values[0]) if values else None
+    return _TEXT if first is str else _BYTES if first is bytes else None
+
+
+def _as_text(values):
+    """A column that mixes texts read as bytes with other values, its bytes decoded: written as text."""
+    return [value.decode() if type(value) is bytes else value for value in values]
+
+
+def _encoded(cells):
+    """A column's cells, written as text, as UTF-8 bytes (for a chunk written as bytes)."""
+    return list(map(str.encode, cells)) if cells and type(cells[0]) is str else cells
 
 
 class Column:
@@ -192,7 +264,6 @@ _FLAGS = {0: False, 1: True, None: None}  # False and True are the keys 0 and 1
 
 _CSV_FLAGS = {True: "yes", False: "no", None: ""}
 _FIRST = operator.itemgetter(slice(0, 1))
-_AFTER_NUL = ["\0" + start for start in FORMULA_START]
 
 
 class _Echo:
@@ -200,33 +271,26 @@ class _Echo:
         return value
 
 
-def _quoted(text):
-    # As csv.writer quotes (the "excel" dialect, minimal quoting): a field with a comma, a quote or a
-    # line break goes in quotes, and its quotes are doubled.
-    if '"' in text:
-        return '"' + text.replace('"', '""') + '"'
-    if "," in text or "\n" in text or "\r" in text:
-        return '"' + text + '"'
-    return text
+_quoted = _TEXT.quoted
 
 
-def _csv_texts(texts):
+def _csv_texts(texts, p=_TEXT):
     # Whether any value needs a change is asked once of the whole column, of its texts joined with a
     # NUL between them. A formula starts a text: at the start of the joined texts or after a NUL (a
     # text with a NUL of its own only sends its column the longer way, which looks at each text).
     # In a column of long texts, searching for two characters takes longer than taking each text's
-    # first character, and the first characters are looked at instead.
-    joined = "\0".join(texts)
+    # first character, and the first characters are looked at instead. `p`: texts or bytes.
+    joined = p.nul.join(texts)
     if len(joined) > 16 * len(texts):
-        firsts = "".join(map(_FIRST, texts))
-        formula = any(map(firsts.__contains__, FORMULA_START))
+        firsts = p.empty.join(map(_FIRST, texts))
+        formula = any(map(firsts.__contains__, p.formula_start))
     else:
-        formula = joined.startswith(FORMULA_START) or any(map(joined.__contains__, _AFTER_NUL))
+        formula = joined.startswith(p.formula_start) or any(map(joined.__contains__, p.after_nul))
     if formula:
-        texts = [neutralise(text) for text in texts]
-        joined = "".join(texts)
-    if '"' in joined or "," in joined or "\n" in joined or "\r" in joined:
-        return [_quoted(text) for text in texts]
+        texts = [p.apostrophe + text if text.startswith(p.formula_start) else text for text in texts]
+        joined = p.empty.join(texts)
+    if p.quote in joined or p.comma in joined or p.lf in joined or p.cr in joined:
+        return list(map(p.quoted, texts))
     return texts
 
 
@@ -239,12 +303,18 @@ def _csv_cell(value):
 
 
 def _csv_column(values):
-    """The cells of one column, as neutralise(_plain(value)) and then csv.writer make them."""
-    if values and type(values[0]) is str:
+    """The cells of one column, as neutralise(_plain(value)) and then csv.writer make them: texts,
+    or bytes for a column of texts read as bytes."""
+    if p := _texts_kind(values):
         # Most columns are texts: written as texts, which fails at once on a value that is not one.
         with suppress(TypeError):
-            return _csv_texts(values)
+            return _csv_texts(values, p)
     kinds = set(map(type, values))
+    if bytes in kinds:
+        if kinds <= {bytes, NONE}:
+            return _csv_texts([b"" if value is None else value for value in values], _BYTES)
+        values = _as_text(values)
+        kinds = set(map(type, values))
     if kinds <= {int}:
         return list(map(str, values))
     if kinds <= {int, NONE}:
@@ -268,11 +338,17 @@ def _csv_shared(table):
     return dict(zip(table, map(",".join, zip(*cells, strict=True)), strict=True))
 
 
-def _csv_entry(entry, memo):
-    """A chunk's cells of one column, or of a Shared's columns (each row's cells joined)."""
-    if not isinstance(entry, Shared):
-        return _csv_column(entry)
-    return _shared_texts(entry, _csv_shared, memo)
+def _csv_shared_bytes(table):
+    return {key: text.encode() for key, text in _csv_shared(table).items()}
+
+
+def _csv_entry(entry, memo, raw):
+    """A chunk's cells of one column, or of a Shared's columns (each row's cells joined); as bytes
+    if `raw`."""
+    if isinstance(entry, Shared):
+        return _shared_texts(entry, _csv_shared_bytes if raw else _csv_shared, memo)
+    cells = _csv_column(entry)
+    return _encoded(cells) if raw else cells
 
 
 def _interleaved(columns, rows, separators, before=False):
@@ -288,17 +364,23 @@ def _interleaved(columns, rows, separators, before=False):
     return out
 
 
-def _csv_chunks(chunks, columns):
+def _csv_chunks(chunks, columns, raw=False):
+    """The CSV of `chunks`, a text a chunk; bytes if `raw`, for chunks with texts read as bytes (see
+    response)."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([column.name for column in columns])
+    p = _BYTES if raw else _TEXT
+    head = "\ufeff" + writer.writerow([column.name for column in columns])
+    yield head.encode() if raw else head
     memos = defaultdict(dict)  # each Shared run's texts written so far (see Shared.partial)
     for chunk in chunks:
         if len(columns) == 1:
             # csv.writer quotes a row's only field when it is empty.
-            yield "".join(writer.writerow([neutralise(_plain(value))]) for value in _expanded(chunk[0]))
+            rows = "".join(writer.writerow([neutralise(_plain(value))]) for value in _as_text(_expanded(chunk[0])))
+            yield rows.encode() if raw else rows
             continue
-        cells = [_csv_entry(entry, memos[place]) for place, entry in enumerate(chunk)]
-        yield "".join(_interleaved(cells, len(cells[0]), [","] * len(cells[:-1]) + ["\r\n"]))
+        cells = [_csv_entry(entry, memos[place], raw) for place, entry in enumerate(chunk)]
+        separators = [p.comma] * len(cells[:-1]) + [p.cr + p.lf]
+        yield p.empty.join(_interleaved(cells, len(cells[0]), separators))
 
 
 # JSON -------------------------------------------------------------------------------------------------
@@ -306,28 +388,33 @@ def _csv_chunks(chunks, columns):
 _JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 _json_string = json.encoder.encode_basestring  # the encoder's own, for ensure_ascii=False
 _JSON_CONSTANTS = {True: "true", False: "false", None: "null"}
-# What the encoder escapes (with ensure_ascii=False): anything else it writes as it is, in quotes.
-_JSON_ESCAPED = [chr(code) for code in range(0x20)] + ['"', "\\"]
 
 
-def _json_strings(texts):
+def _json_strings(texts, p=_TEXT):
     """(values, bare): each text as _json_string writes it, or, when no text of the column has a
     character to escape (asked once, of all of them joined: a search for one character is far faster
-    than a regular expression's), the texts themselves, bare, for the writer to put in quotes."""
-    joined = "".join(texts)
-    if any(map(joined.__contains__, _JSON_ESCAPED)):
-        return list(map(_json_string, texts)), False
-    return texts, True
+    than a regular expression's), the texts themselves, bare, for the writer to put in quotes.
+    `p`: texts or bytes (escaped as texts, then encoded again)."""
+    joined = p.empty.join(texts)
+    if not any(map(joined.__contains__, p.json_escaped)):
+        return texts, True
+    if p is _BYTES:
+        return list(map(str.encode, map(_json_string, map(bytes.decode, texts)))), False
+    return list(map(_json_string, texts)), False
 
 
 def _json_column(values):
     """(values, bare): the values of one column, each as json.dumps(value, ensure_ascii=False,
-    default=str) writes it, or bare texts to put in quotes (see _json_strings)."""
-    if values and type(values[0]) is str:
+    default=str) writes it, or bare texts to put in quotes (see _json_strings); texts, or bytes for
+    a column of texts read as bytes."""
+    if p := _texts_kind(values):
         # Most columns are texts: written as texts, which fails at once on a value that is not one.
         with suppress(TypeError):
-            return _json_strings(values)
+            return _json_strings(values, p)
     kinds = set(map(type, values))
+    if bytes in kinds:
+        values = _as_text(values)
+        kinds = set(map(type, values))
     if kinds <= {int}:
         encoded = list(map(int.__repr__, values))
     elif kinds <= {int, NONE}:
@@ -347,9 +434,9 @@ def _json_column(values):
     return encoded, False
 
 
-def _json_shared(entry, names, memo):
+def _json_shared(entry, names, memo, raw):
     """(values, False): each row's members of a Shared's columns, "name": value, …, written once per
-    key; `names` are the columns' names, each as _json_chunks writes it."""
+    key (as bytes if `raw`); `names` are the columns' names, each as _json_chunks writes it."""
 
     def write(table):
         encoded = list(map(_json_column, map(list, zip(*table.values(), strict=True))))
@@ -357,18 +444,22 @@ def _json_shared(entry, names, memo):
         for index, (name, (values, bare)) in enumerate(zip(names, encoded, strict=True)):
             quote = '"' if bare else ""
             pieces += (repeat((", " if index else "") + name + quote), values, repeat(quote))
-        return dict(zip(table, map("".join, zip(*pieces, strict=False)), strict=True))  # endless repeats
+        texts = map("".join, zip(*pieces, strict=False))  # endless repeats
+        return dict(zip(table, map(str.encode, texts) if raw else texts, strict=True))
 
     return _shared_texts(entry, write, memo), False
 
 
-def _json_chunks(chunks, columns):
+def _json_chunks(chunks, columns, raw=False):
+    """The JSON of `chunks`, a text a chunk; bytes if `raw`, for chunks with texts read as bytes (see
+    response)."""
     # A record is its keys and values side by side: {"id": 1, "url": "/excerpts/1/", …}. A chunk's
     # records are its values and what goes between them, a record after another, joined at once; a
     # bare text's quotes are part of what goes before and after it. A Shared's members come whole, with
     # their names: its name here is empty.
     column_names = [_json_string(column.name) + ": " for column in columns]
-    yield "[\n"
+    p = _BYTES if raw else _TEXT
+    yield b"[\n" if raw else "[\n"
     first = True
     memos = defaultdict(dict)  # each Shared run's texts written so far (see Shared.partial)
     for chunk in chunks:
@@ -377,24 +468,31 @@ def _json_chunks(chunks, columns):
         for position, entry in enumerate(chunk):
             if isinstance(entry, Shared):
                 names.append("")
-                encoded.append(_json_shared(entry, column_names[place : place + entry.width], memos[position]))
+                written = _json_shared(entry, column_names[place : place + entry.width], memos[position], raw)
                 place += entry.width
             else:
                 names.append(column_names[place])
-                encoded.append(_json_column(entry))
+                written = _json_column(entry)
+                if raw:
+                    written = _encoded(written[0]), written[1]
                 place += 1
+            encoded.append(written)
         quotes = ['"' if bare else "" for _, bare in encoded]
         befores = [
             quotes[index - 1] + ("},\n{" if index == 0 else ", ") + name + quotes[index]
             for index, name in enumerate(names)
         ]
-        records = _interleaved([values for values, _ in encoded], rows, befores, before=True)
         # The chunk's first record closes no record before it.
-        records[0] = ("{" if first else ",\n{") + names[0] + quotes[0]
-        records.append(quotes[-1] + "}")  # in the join: added after, it copied the chunk once more
-        yield "".join(records)
+        opening = ("{" if first else ",\n{") + names[0] + quotes[0]
+        closing = quotes[-1] + "}"
+        if raw:
+            befores, opening, closing = list(map(str.encode, befores)), opening.encode(), closing.encode()
+        records = _interleaved([values for values, _ in encoded], rows, befores, before=True)
+        records[0] = opening
+        records.append(closing)  # in the join: added after, it copied the chunk once more
+        yield p.empty.join(records)
         first = False
-    yield "\n]\n"
+    yield b"\n]\n" if raw else "\n]\n"
 
 
 # Reading ----------------------------------------------------------------------------------------------
@@ -420,11 +518,13 @@ def plain_rows(queryset, fields):
     return queryset.annotate(**expressions).values_list(*paths)
 
 
-def _value_chunks(queryset, columns, fields, fill):
+def _value_chunks(queryset, columns, fields, fill, raw=False):
     """Chunks of columns read as plain values; `fill(values)` adds to a chunk's values (a dict of
     field: values, and of group: (keys, {key: {field: value}}) for the columns of a group) what it
     needs from other tables, a few queries per chunk at most. `fields` are
-    field names, or {name: what to read} (see plain_rows), such as {"is_headline": Flag("is_headline")}."""
+    field names, or {name: what to read} (see plain_rows), such as {"is_headline": Flag("is_headline")}.
+    With `raw` (SQLite only), the rows' texts come as bytes (see response); what `fill` gives for a
+    group is never read as bytes."""
     if not isinstance(fields, dict):
         fields = {name: name for name in fields}
     names = list(fields)
@@ -436,7 +536,7 @@ def _value_chunks(queryset, columns, fields, fill):
     # runs. (A single column's export writes every chunk's own.)
     written = {place: {} for place, (group, _) in enumerate(parts) if group is not None and len(columns) > 1}
     with _reading(queryset.db):
-        for chunk in _row_chunks(plain_rows(queryset, fields)):
+        for chunk in _row_chunks(plain_rows(queryset, fields), raw_texts=raw):
             values = dict(zip(names, zip(*chunk, strict=True), strict=True))
             for name in flags:
                 values[name] = list(map(_FLAGS.__getitem__, values[name]))
@@ -474,20 +574,31 @@ def _reading(using):
     return transaction.atomic(using=using) if connections[using].vendor == "postgresql" else nullcontext()
 
 
-def response(queryset, columns, fmt, filename, values=None):
+def response(queryset, columns, fmt, filename, values=None, texts_as_bytes=False):
+    """A streamed download of `queryset`'s rows: model objects, or the plain `values`, (fields,
+    fill(chunk)) (see _value_chunks).
+
+    With `texts_as_bytes`, on SQLite, an export of plain values reads its rows' texts as the UTF-8
+    bytes the database holds and writes them as they are (its `fill` must take them as bytes). Read
+    as text, each is decoded, and the chunk it is written in encoded again whole, a character at a
+    time once the chunk holds one character beyond ASCII: 12 MB of a chunk that is all ASCII encode
+    in about 1.6 ms here, with a single "ü" in about 20 ms, and in Russian in about 33 ms. PostgreSQL's
+    driver hands out bytes only from binary cursors, which Django's cursors are not."""
     # Connect (or check the connection) here, in the view: a database that does not answer gets its error
     # page rather than a download cut short after its headers.
-    with connections[queryset.db].cursor():
+    connection = connections[queryset.db]
+    with connection.cursor():
         pass
+    raw = bool(values) and texts_as_bytes and connection.vendor == "sqlite"
     if values:
         fields, fill = values
-        chunks = _value_chunks(queryset, columns, fields, fill)
+        chunks = _value_chunks(queryset, columns, fields, fill, raw=raw)
     else:
         chunks = _object_chunks(queryset, columns)
     if fmt == "csv":
-        content, content_type = _csv_chunks(chunks, columns), "text/csv; charset=utf-8"
+        content, content_type = _csv_chunks(chunks, columns, raw), "text/csv; charset=utf-8"
     else:
-        content, content_type = _json_chunks(chunks, columns), "application/json; charset=utf-8"
+        content, content_type = _json_chunks(chunks, columns, raw), "application/json; charset=utf-8"
     result = StreamingHttpResponse(content, content_type=content_type)
     result["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return result

@@ -79,6 +79,7 @@ class RecordListView(FilterView):
     facets = []  # (parameter, field, label field or None)
     export_columns = []
     export_values = None  # (fields, fill(chunk)): export rows of plain values rather than model objects
+    export_texts_as_bytes = False  # on SQLite, read an export's texts as bytes (see export.response)
     export_name = ""
 
     def get(self, request, *args, **kwargs):
@@ -88,7 +89,12 @@ class RecordListView(FilterView):
                 **self.get_filterset_kwargs(filterset_class) | {"queryset": self.get_export_queryset()}
             )
             return export.response(
-                filterset.qs, self.export_columns, kwargs["format"], self.export_name, values=self.export_values
+                filterset.qs,
+                self.export_columns,
+                kwargs["format"],
+                self.export_name,
+                values=self.export_values,
+                texts_as_bytes=self.export_texts_as_bytes,
             )
         return super().get(request, *args, **kwargs)
 
@@ -366,7 +372,8 @@ def add_topics_and_elections(values):
     if missing:
         # Their names and order come from topic_names().
         names = topic_names()
-        ids = {key: list(map(int, key.split(","))) if key else [] for key in missing}
+        # The keys are bytes when the export reads its texts as bytes (see export.response).
+        ids = {key: list(map(int, key.split(b"," if type(key) is bytes else ","))) if key else [] for key in missing}
         if any(pk not in names for topic_ids in ids.values() for pk in topic_ids):
             names = topic_names(fresh=True)  # a topic made while the export streams
         if len(kept) + len(missing) > KEPT_PARENTS:
@@ -426,6 +433,7 @@ class ExcerptListView(RecordListView):
     ]
     export_columns = excerpt_columns()
     export_values = (EXCERPT_VALUES, add_topics_and_elections)
+    export_texts_as_bytes = True
     export_name = "excerpt"
 
     def get_queryset(self):
@@ -445,6 +453,7 @@ class CharacterisationListView(RecordListView):
         Column("primary_excerpts", "The ids of the observers' own passages the characterisation claims to report.")
     ]
     export_values = (EXCERPT_VALUES, add_primary_excerpts)
+    export_texts_as_bytes = True
     export_name = "characterisation"
 
     def get_queryset(self):

@@ -65,11 +65,30 @@ def reference_json(rows, columns):
     return "[\n" + ",\n".join(records) + "\n]\n"
 
 
-def written(rows, columns, chunk):
-    chunks = [[list(values) for values in zip(*rows[i : i + chunk], strict=True)] for i in range(0, len(rows), chunk)]
+def as_read_raw(chunks):
+    """`chunks` as an export that reads its texts as bytes has them (see export.response): every text
+    of a column not shared is bytes (a Shared's, which `fill` gives, are not)."""
+
+    def raw(value):
+        return value.encode() if type(value) is str else value
+
+    return [
+        [entry if isinstance(entry, export.Shared) else list(map(raw, entry)) for entry in chunk] for chunk in chunks
+    ]
+
+
+def written_both_ways(chunks, columns):
+    """The CSV and the JSON of `chunks`, checked to be the same when their texts are read as bytes."""
     csv_text = "".join(export._csv_chunks(iter(chunks), columns))
     json_text = "".join(export._json_chunks(iter(chunks), columns))
+    assert b"".join(export._csv_chunks(iter(as_read_raw(chunks)), columns, raw=True)) == csv_text.encode()
+    assert b"".join(export._json_chunks(iter(as_read_raw(chunks)), columns, raw=True)) == json_text.encode()
     return csv_text, json_text
+
+
+def written(rows, columns, chunk):
+    chunks = [[list(values) for values in zip(*rows[i : i + chunk], strict=True)] for i in range(0, len(rows), chunk)]
+    return written_both_ways(chunks, columns)
 
 
 def random_value(rng, kind):
@@ -202,8 +221,7 @@ def test_shared_columns_are_written_as_rows_were(seed):
             place += size or 1
         rows.append(row)
     chunks = shared_chunks(rows, columns, rng.randint(1, 15), groups)
-    assert "".join(export._csv_chunks(iter(chunks), columns)) == reference_csv(rows, columns)
-    assert "".join(export._json_chunks(iter(chunks), columns)) == reference_json(rows, columns)
+    assert written_both_ways(chunks, columns) == (reference_csv(rows, columns), reference_json(rows, columns))
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -228,8 +246,7 @@ def test_a_shared_key_written_once_serves_the_chunks_after(seed):
                 entry.partial = True
                 known.update(entry.table)
     assert any(not entry.table for chunk in chunks[1:] for entry in chunk if isinstance(entry, export.Shared))
-    assert "".join(export._csv_chunks(iter(chunks), columns)) == reference_csv(rows, columns)
-    assert "".join(export._json_chunks(iter(chunks), columns)) == reference_json(rows, columns)
+    assert written_both_ways(chunks, columns) == (reference_csv(rows, columns), reference_json(rows, columns))
 
 
 class FakeRows:
@@ -287,7 +304,7 @@ def test_rows_given_again_are_written_as_before_and_new_ones_anew(monkeypatch, s
     random_chunk_sizes(monkeypatch, rng)
     monkeypatch.setattr(export, "REMEMBERED_KEYS", rng.randint(1, 8))
     monkeypatch.setattr(export, "plain_rows", lambda queryset, fields: queryset)
-    monkeypatch.setattr(export, "_row_chunks", lambda queryset: export._regrouped(fetched(queryset.rows)))
+    monkeypatch.setattr(export, "_row_chunks", lambda queryset, raw_texts: export._regrouped(fetched(queryset.rows)))
     monkeypatch.setattr(export, "_reading", lambda using: contextlib.nullcontext())
     a, b, pk = Column("a", "", group="g"), Column("b", "", group="g"), Column("id", "")
     layout = rng.choice([[pk, a, b], [a, b, pk], [a, pk, b], [b, pk, a]])
@@ -410,6 +427,34 @@ def test_an_excerpts_own_columns_are_exported_exactly(client, mission_factory, d
         }
 
     assert body == reference_csv(rows, [Column(name, "") for name in header])
+
+
+@pytest.mark.parametrize("name", ["excerpt", "characterisation"])
+def test_on_sqlite_an_excerpt_export_reads_its_texts_as_bytes(
+    client, monkeypatch, mission_factory, document_factory, excerpt_factory, name
+):
+    # The rows' texts come from the driver as the UTF-8 bytes SQLite holds, and are written as they are;
+    # queries between the fetches, and after them, read texts as text.
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's exports read texts as text")
+    fetched_kinds = []
+    real = export._as_bytes
+
+    def spy(fetches, sqlite):
+        for rows in real(fetches, sqlite):
+            fetched_kinds.extend(type(value) for row in rows for value in row)
+            yield rows
+
+    monkeypatch.setattr(export, "_as_bytes", spy)
+    mission = mission_factory(status=Mission.Status.PUBLISHED)
+    document = document_factory(status=Document.Status.PUBLISHED)
+    for text in ("Қазақстан, «выборы»", 'A "quoted" word', "plain"):
+        excerpt_factory(mission=mission, document=document, status=Excerpt.Status.PUBLISHED, text=text)
+    url = reverse(f"observers:{name}_export", kwargs={"format": "json"})
+    records = json.loads(b"".join(client.get(url).streaming_content))
+    assert {record["text"] for record in records} == {"Қазақстан, «выборы»", 'A "quoted" word', "plain"}
+    assert bytes in fetched_kinds and str not in fetched_kinds
+    assert type(Excerpt.objects.values_list("text", flat=True).first()) is str
 
 
 @pytest.mark.parametrize("seed", range(20))
