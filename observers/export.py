@@ -63,7 +63,8 @@ def _row_chunks(queryset, raw_texts=False):
     fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
     if compiler.get_converters(fields) or compiler.has_composite_fields(fields):
         return _chunks(compiler.results_iter(fetches, tuple_expected=True))
-    if raw_texts:
+    if raw_texts and chunked:
+        # (Not chunked, every row has been read already, as text: the writers encode its texts.)
         fetches = _as_bytes(fetches, connection.connection)
     return _regrouped(fetches)
 

@@ -431,12 +431,14 @@ def test_an_excerpts_own_columns_are_exported_exactly(client, mission_factory, d
 
 @pytest.mark.parametrize("name", ["excerpt", "characterisation"])
 def test_on_sqlite_an_excerpt_export_reads_its_texts_as_bytes(
-    client, monkeypatch, mission_factory, document_factory, excerpt_factory, name
+    client, monkeypatch, mission_factory, document_factory, excerpt_factory, topic_factory, name
 ):
     # The rows' texts come from the driver as the UTF-8 bytes SQLite holds, and are written as they are;
-    # queries between the fetches, and after them, read texts as text.
+    # queries between the fetches (a row at a time here: each reads its row's parents and topics), and
+    # after them, read texts as text.
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL's exports read texts as text")
+    monkeypatch.setattr(export, "CHUNK", 1)
     fetched_kinds = []
     real = export._as_bytes
 
@@ -448,11 +450,18 @@ def test_on_sqlite_an_excerpt_export_reads_its_texts_as_bytes(
     monkeypatch.setattr(export, "_as_bytes", spy)
     mission = mission_factory(status=Mission.Status.PUBLISHED)
     document = document_factory(status=Document.Status.PUBLISHED)
-    for text in ("Қазақстан, «выборы»", 'A "quoted" word', "plain"):
-        excerpt_factory(mission=mission, document=document, status=Excerpt.Status.PUBLISHED, text=text)
+    topics = [topic_factory(name="Média"), topic_factory(name="Counting")]
+    for n, text in enumerate(("Қазақстан, «выборы»", 'A "quoted" word', "plain")):
+        excerpt = excerpt_factory(mission=mission, document=document, status=Excerpt.Status.PUBLISHED, text=text)
+        excerpt.topics.set(topics[:n])
     url = reverse(f"observers:{name}_export", kwargs={"format": "json"})
     records = json.loads(b"".join(client.get(url).streaming_content))
-    assert {record["text"] for record in records} == {"Қазақстан, «выборы»", 'A "quoted" word', "plain"}
+    assert {record["text"]: record["topics"] for record in records} == {
+        "Қазақстан, «выборы»": [],
+        'A "quoted" word': ["Média"],
+        "plain": ["Counting", "Média"],
+    }
+    assert {record["document"] for record in records} == {document.title}
     assert bytes in fetched_kinds and str not in fetched_kinds
     assert type(Excerpt.objects.values_list("text", flat=True).first()) is str
 
