@@ -75,6 +75,16 @@ def loads_table(reports):
     return table(["database", "load", "requests/s", "p50", "p95", "p99", "errors"], rows)
 
 
+def machine_line(reports):
+    """How fast each run's machine ran plain Python (see the benchmark's machine_ms), before and after."""
+    runs = [
+        f"{label} {report['machine_ms']['before']:.0f} and {report['machine_ms']['after']:.0f} ms"
+        for label, report in reports
+        if report and "machine_ms" in report
+    ]
+    return "Machine (a million numbers summed, before and after the pages): " + "; ".join(runs) if runs else ""
+
+
 def main():
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "results")
     million = [(label, read(folder, f"{name}-1m")) for name, label in DATABASES]
@@ -87,6 +97,8 @@ def main():
     print(pages_table(million, "admin", full=False))
     print("\nAt 100,000 excerpts:\n")
     print(pages_table(hundred, "pages", full=False))
+    if line := machine_line(million + hundred):
+        print("\n" + line)
 
 
 if __name__ == "__main__":

@@ -142,6 +142,7 @@ def test_the_benchmark_measures_every_page_and_the_admin_and_leaves_the_record_a
     assert page_cache == settings.PAGE_CACHE
     report = json.loads((tmp_path / "report.json").read_text())
     assert len(report["pages"]) == len(Benchmark().pages()) and len(report["admin"]) > 20
+    assert report["machine_ms"]["before"] > 0 and report["machine_ms"]["after"] > 0
     for result in report["pages"] + report["admin"]:
         assert result["queries"] > 0 and result["kilobytes"] > 0 and result["median_ms"] > 0, result
         # The SQL's time, executing and fetching (see fetches_timed), is part of the page's time.

@@ -126,6 +126,18 @@ def fetches_timed(spent):
             delattr(CursorWrapper, name)
 
 
+def machine_ms():
+    """The median time of a fixed piece of plain Python (summing a million numbers), in ms: how fast the
+    machine runs Python at the moment. On a shared machine it moves from day to day, and every page's
+    time with it, so runs are compared by it. Measured before and after the pages."""
+    timings = []
+    for _ in range(9):
+        started = time.perf_counter()
+        sum(range(1_000_000))
+        timings.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(timings), 2)
+
+
 def drain(response):
     if response.streaming:
         return sum(len(chunk) for chunk in response.streaming_content)
@@ -163,8 +175,10 @@ class Command(BaseCommand):
         signals.record_changed()
         pages = [page for page in self.pages() if only in page[0]]
         excerpts = Excerpt.objects.count()
+        machine = {"before": machine_ms()}
         self.stdout.write(
-            f"{connection.vendor}, {excerpts:,} excerpts, {runs} runs per page, Python {platform.python_version()}"
+            f"{connection.vendor}, {excerpts:,} excerpts, {runs} runs per page, Python {platform.python_version()}; "
+            f"machine: a million numbers summed in {machine['before']} ms"
         )
         columns = ("first", "median", "p95", "queries", "SQL", "floor", "beyond", "KB")
         header = f"{'page':<34} " + " ".join(
@@ -195,6 +209,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"Plan of {result['page']}: {problem}")
         if not any(result["plan_problems"] for result in results):
             self.stdout.write("Plans: no query reads a large table whole or sorts what it read whole (facets aside).")
+        machine["after"] = machine_ms()
+        self.stdout.write(
+            f"Machine: a million numbers summed in {machine['before']} ms before the pages, "
+            f"{machine['after']} ms after."
+        )
         report = {
             "database": connection.vendor,
             "excerpts": excerpts,
@@ -202,6 +221,7 @@ class Command(BaseCommand):
             "page_cache": page_cache,
             "cpus": os.cpu_count(),
             "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "machine_ms": machine,
             "pages": results,
             "admin": admin_results,
         }
