@@ -272,9 +272,6 @@ class _Echo:
         return value
 
 
-_quoted = _TEXT.quoted
-
-
 def _csv_texts(texts, p=_TEXT):
     # Whether any value needs a change is asked once of the whole column, of its texts joined with a
     # NUL between them. A formula starts a text: at the start of the joined texts or after a NUL (a
@@ -300,7 +297,7 @@ def _csv_cell(value):
     if not isinstance(value, str):
         # What csv.writer writes for a value that is not a string.
         value = repr(value) if isinstance(value, float) else str(value)
-    return _quoted(value)
+    return _TEXT.quoted(value)
 
 
 def _csv_column(values):

@@ -322,8 +322,8 @@ def add_parents(values, kept, derive=None):
     `derive` added: the next export that names the same missions and documents reads only the
     others. Any change to the record through the site, in any process, retires them all (it changes
     the record's version, and again once it is committed), and none is kept longer than the cache
-    keeps an entry. Writes that send no signal (raw SQL) retire
-    nothing, as for every cached part of the site."""
+    keeps an entry. Writes that send no signal (raw SQL) retire nothing, as for every cached part of
+    the site."""
     derive = derive or {}
     for key, group, model, fields in [
         ("mission_id", "mission", Mission, MISSION_VALUES),
