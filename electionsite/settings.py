@@ -166,6 +166,8 @@ RECORD_VERSION_FILE = os.environ.get("DJANGO_RECORD_VERSION_FILE") or os.path.jo
 )
 # Visitors' pages served whole from the cache until the record changes (observers.middleware).
 PAGE_CACHE = env_bool("DJANGO_PAGE_CACHE", True)
+# Freed memory kept for the next request rather than faulted in again (electionsite/allocator.py).
+ALLOCATOR_TUNING = env_bool("DJANGO_ALLOCATOR_TUNING", True)
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses any login attempt from a locked-out address or for a locked-out user.

@@ -5,7 +5,10 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+
+from electionsite import allocator
 
 BASE_DIR = settings.BASE_DIR
 
@@ -69,3 +72,41 @@ def test_without_redis_the_cache_is_a_folder_per_database_unless_one_is_given(tm
     assert location != second.stdout.split()[1]
     chosen = run(["-c", "import django; django.setup(); " + code], **common, DJANGO_CACHE_DIR=str(tmp_path / "cache"))
     assert chosen.stdout.split()[1] == str(tmp_path / "cache")
+
+
+# A streamed export's chunks, of about 400 KB each, written one after another and each freed before the
+# next, as a download is: the pages the kernel faulted in for the chunks after the first three.
+CHUNKED_EXPORT = """
+import resource, django
+django.setup()
+from observers import export
+columns = [export.Column(name, "") for name in ("id", "text", "url")]
+def chunks(count):
+    for chunk in range(count):
+        ids = list(range(chunk * 500, chunk * 500 + 500))
+        yield [ids, [f"Observers noted {i}. " * 40 for i in ids], [f"/excerpts/{i}/" for i in ids]]
+def download(count):
+    for _ in export._json_chunks(chunks(count), columns):
+        pass
+download(3)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+download(40)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not allocator.tune(), reason="glibc's malloc only")
+def test_a_process_keeps_the_memory_an_export_frees_for_its_next_chunk():
+    faults = {}
+    for tuning in ("true", "false"):
+        result = run(
+            ["-c", CHUNKED_EXPORT],
+            PYTHONPATH=str(BASE_DIR),
+            DJANGO_SETTINGS_MODULE="electionsite.settings",
+            DJANGO_DEBUG="true",
+            DJANGO_ALLOCATOR_TUNING=tuning,
+        )
+        assert result.returncode == 0, result.stderr
+        faults[tuning] = int(result.stdout)
+    # With glibc's own thresholds, each chunk's memory went back to the system and was faulted in again.
+    assert faults["true"] * 10 < faults["false"], faults
