@@ -51,12 +51,11 @@ SQLITE_FTS_TEARDOWN = [
     "DROP TABLE IF EXISTS observers_excerpt_fts",
 ]
 # PostgreSQL: a GIN index on the excerpt's stored search document (models.SearchDocument).
-PG_FTS_SETUP = [
-    "CREATE INDEX IF NOT EXISTS observers_excerpt_search_document ON observers_excerpt USING gin (search_document)"
-]
+PG_INDEX = "observers_excerpt_search_document"
+PG_FTS_SETUP = [f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON observers_excerpt USING gin (search_document)"]
 PG_FTS_TEARDOWN = [
     "DROP INDEX IF EXISTS observers_excerpt_search",  # the first version's, on the expression
-    "DROP INDEX IF EXISTS observers_excerpt_search_document",
+    f"DROP INDEX IF EXISTS {PG_INDEX}",
 ]
 
 
@@ -163,7 +162,7 @@ def ensure_installed(using="default", **kwargs):
             missing = cursor.fetchone()[0] < 3
             statements = SQLITE_FTS_SETUP
         elif target.vendor == "postgresql":
-            cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'observers_excerpt_search'")
+            cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = %s", [PG_INDEX])
             missing = cursor.fetchone()[0] == 0
             statements = PG_FTS_SETUP
         else:

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from observers import search
 from observers.models import SORT_DAY, Excerpt, Publishable, make_sort_key
 
 from .conftest import make_document, make_excerpt, make_mission, make_organisation
@@ -133,6 +134,23 @@ def test_search_reads_the_index_in_the_list_order_without_sorting(client):
         with connection.cursor() as cursor:
             plan = " ".join(str(row) for row in cursor.execute(f"EXPLAIN QUERY PLAN {page_query}").fetchall())
         assert "TEMP B-TREE" not in plan
+
+
+@pytest.mark.django_db(transaction=True)  # as migrations run: committed, outside a test's transaction
+def test_after_migrations_the_search_index_is_put_back_only_when_it_is_missing(client):
+    excerpts = published_excerpts(2)
+    with CaptureQueriesContext(connection) as queries:
+        search.ensure_installed()
+    assert len(queries) == 1  # the check, and nothing built again
+    teardown = {"sqlite": search.SQLITE_FTS_TEARDOWN, "postgresql": search.PG_FTS_TEARDOWN}[connection.vendor]
+    with connection.cursor() as cursor:
+        for statement in teardown:  # as a migration that rebuilds the table drops it
+            cursor.execute(statement)
+    search.ensure_installed()
+    assert sorted(ids_on(client.get(f"{LIST}?q=administered"))) == sorted(e.pk for e in excerpts)
+    with CaptureQueriesContext(connection) as queries:
+        search.ensure_installed()
+    assert len(queries) == 1
 
 
 # The page cache ----------------------------------------------------------------------------------
