@@ -410,6 +410,20 @@ def test_a_topic_on_many_excerpts_is_deleted_with_a_few_of_its_links_listed(supe
     assert {e.topic_ids for e in Excerpt.objects.filter(pk__in=[e.pk for e in excerpts])} == {str(kept.pk)}
 
 
+def test_a_topic_on_more_excerpts_than_a_request_can_rewrite_is_left_to_the_command(superuser_client, f, monkeypatch):
+    monkeypatch.setattr(observers_admin, "TOPIC_LINKS_DELETED_HERE", 3)
+    topic = f.topic()
+    for _ in range(4):
+        f.excerpt().topics.add(topic)
+    url = admin_url(Topic, "delete", topic.pk)
+    for response in (superuser_client.get(url), superuser_client.post(url, {"post": "yes"})):
+        assert response.status_code == 200
+        assert "Links to 4 excerpts: too many to remove in one request" in response.content.decode()
+        assert f"manage.py delete_topic {topic.slug}" in response.content.decode()
+    assert Topic.objects.filter(pk=topic.pk).exists()
+    assert Excerpt.topics.through.objects.filter(topic=topic).count() == 4
+
+
 def test_addresses_typed_without_a_scheme_get_https(superuser_client):
     data = {"name": "Citizen Watch", "acronym": "CW", "slug": "cw", "kind": Organisation.Kind.CITIZEN_OBSERVERS}
     response = superuser_client.post(admin_url(Organisation, "add"), data | {"website": "watch.example.org"})

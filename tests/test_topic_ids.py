@@ -2,9 +2,11 @@
 written, and whatever else writes the copy (observers.topic_ids)."""
 
 from importlib import import_module
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from observers import search, topic_ids
@@ -173,3 +175,28 @@ def test_truncating_the_links_empties_every_copy(excerpt_factory, topic_factory)
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE observers_excerpt_topics")
     assert copy_of(excerpt) == set()
+
+
+def test_a_topic_on_many_excerpts_is_deleted_a_batch_at_a_time(excerpt_factory, topic_factory):
+    deleted, kept = topic_factory(), topic_factory()
+    excerpts = [excerpt_factory() for _ in range(7)]
+    for excerpt in excerpts:
+        excerpt.topics.add(deleted, kept)
+    out = StringIO()
+    call_command("delete_topic", deleted.slug, batch=3, stdout=out)
+    assert out.getvalue().splitlines() == [
+        f"{deleted.name}: removed from 3 of 7 excerpts",
+        f"{deleted.name}: removed from 6 of 7 excerpts",
+        f"{deleted.name}: removed from 7 of 7 excerpts",
+        f"Deleted the topic {deleted.name} ({deleted.slug}).",
+    ]
+    assert not Topic.objects.filter(pk=deleted.pk).exists()
+    assert [copy_of(excerpt) for excerpt in excerpts] == [{kept.pk}] * 7
+    assert [links_of(excerpt) for excerpt in excerpts] == [{kept.pk}] * 7
+
+
+def test_deleting_an_unknown_topic_deletes_nothing(topic_factory):
+    topic = topic_factory()
+    with pytest.raises(CommandError, match="No topic with the slug no-such-topic; nothing deleted"):
+        call_command("delete_topic", topic.slug, "no-such-topic")
+    assert Topic.objects.filter(pk=topic.pk).exists()
