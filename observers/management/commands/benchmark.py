@@ -334,6 +334,7 @@ class Command(BaseCommand):
         document = Document.objects.filter(publisher=heavy).annotate(n=Count("excerpts")).order_by("-n").first()
         excerpt = Excerpt.objects.characterisations().first() or Excerpt.objects.first()
         election = mission.election if mission else Election.objects.first()
+        topic = Topic.objects.annotate(n=Count("excerpts")).order_by("-n").first()
 
         def admin(model, view="changelist", *args):
             return reverse(f"admin:observers_{model._meta.model_name}_{view}", args=args)
@@ -343,7 +344,9 @@ class Command(BaseCommand):
             ("admin: organisations", admin(Organisation)),
             ("admin: organisations searched", f"{admin(Organisation)}?q={word}"),
             ("admin: organisation form (heaviest)", heavy and admin(Organisation, "change", heavy.pk)),
+            ("admin: organisation deletion page (heaviest)", heavy and admin(Organisation, "delete", heavy.pk)),
             ("admin: topics", admin(Topic)),
+            ("admin: topic deletion page (busiest)", topic and admin(Topic, "delete", topic.pk)),
             ("admin: elections", admin(Election)),
             ("admin: elections searched", f"{admin(Election)}?q=parliamentary"),
             ("admin: elections filtered", f"{admin(Election)}?kind__exact=presidential"),
