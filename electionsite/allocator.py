@@ -7,8 +7,10 @@ the heap is cut back once more than twice the largest such block is free at its 
 then touches fresh pages, and the kernel faults each in and zeroes it, 4 KB at a time. At a million
 excerpts, an export of 10,000 of them faulted 1,100–3,000 pages and spent 11–13 ms in the kernel; with
 blocks of up to 8 MB kept in the heap and up to 32 MB of free heap kept, it faulted 5–8 pages and spent
-1–2 ms there. A worker then holds on to up to 32 MB it no longer uses, which it reuses for the next
-request.
+1–2 ms there. A worker then holds on to memory it no longer uses, for its next requests: free memory
+at the top of its heap is given back only beyond 32 MB, and a freed block below memory still in use
+stays with it (as it did before for blocks under 128 KB). gunicorn replaces each worker after
+max_requests requests.
 """
 
 import ctypes

@@ -393,6 +393,19 @@ def test_a_deletion_page_names_a_few_of_what_stops_it_and_counts_the_others(supe
     assert Mission.objects.filter(pk__in=[m.pk for m in missions]).count() == 5
 
 
+def test_a_deletion_page_does_not_count_what_would_only_be_unlinked(superuser_client, f, monkeypatch):
+    # Missions whose verdict is the excerpt keep going, without it (SET_NULL): not deleted, not listed.
+    monkeypatch.setattr(observers_admin, "DELETION_LISTED", 1)
+    excerpt = f.excerpt()
+    missions = [f.mission() for _ in range(3)]
+    Mission.objects.filter(pk__in=[m.pk for m in missions]).update(verdict_excerpt=excerpt)
+    url = admin_url(Excerpt, "delete", excerpt.pk)
+    page = superuser_client.get(url).content.decode()
+    assert "more missions" not in page and "Missions:" not in page
+    assert superuser_client.post(url, {"post": "yes"}).status_code == 302
+    assert Mission.objects.filter(pk__in=[m.pk for m in missions], verdict_excerpt=None).count() == 3
+
+
 def test_a_topic_on_many_excerpts_is_deleted_with_a_few_of_its_links_listed(superuser_client, f, monkeypatch):
     monkeypatch.setattr(observers_admin, "DELETION_LISTED", 3)
     topic, kept = f.topic(), f.topic()

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from observers import search, topic_ids
+from observers import search, signals, topic_ids
+from observers.management.commands import delete_topic
 from observers.models import Excerpt, Topic
 
 Link = Excerpt.topics.through
@@ -177,13 +178,21 @@ def test_truncating_the_links_empties_every_copy(excerpt_factory, topic_factory)
     assert copy_of(excerpt) == set()
 
 
-def test_a_topic_on_many_excerpts_is_deleted_a_batch_at_a_time(excerpt_factory, topic_factory):
+def test_a_topic_on_many_excerpts_is_deleted_a_batch_at_a_time(excerpt_factory, topic_factory, monkeypatch):
     deleted, kept = topic_factory(), topic_factory()
     excerpts = [excerpt_factory() for _ in range(7)]
     for excerpt in excerpts:
         excerpt.topics.add(deleted, kept)
+    versions = []  # each batch retires what the cache holds, as its removed links send no signal
+
+    def record_changed(**kwargs):
+        signals.record_changed(**kwargs)
+        versions.append(signals.record_version())
+
+    monkeypatch.setattr(delete_topic, "record_changed", record_changed)
     out = StringIO()
     call_command("delete_topic", deleted.slug, batch=3, stdout=out)
+    assert len(set(versions)) == 3
     assert out.getvalue().splitlines() == [
         f"{deleted.name}: removed from 3 of 7 excerpts",
         f"{deleted.name}: removed from 6 of 7 excerpts",
