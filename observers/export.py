@@ -107,7 +107,7 @@ _JSON_ESCAPED = [chr(code) for code in range(0x20)] + ['"', "\\"]
 
 def _quoter(p):
     quote, doubled = p.quote, p.quote + p.quote
-    quote_in, comma_in, lf_in, cr_in = p.sought('"', ",", "\n", "\r")
+    quote_in, comma_in, lf_in, cr_in = p.csv_special_sought
 
     def quoted(text):
         # As csv.writer quotes (the "excel" dialect, minimal quoting): a field with a comma, a quote or
