@@ -4,8 +4,8 @@
 
 It reads sqlite-1m.json, postgresql-1m.json, sqlite-100k.json and postgresql-100k.json (written by
 `manage.py benchmark --json …`) and prints, in Markdown: every page at 1,000,000 excerpts on both
-databases, the loads, the editors' admin, and every page at 100,000. A missing file leaves its
-columns out.
+databases, the loads, the editors' admin, every page at 100,000, and each run's targets met or
+missed. A missing file leaves its columns out.
 """
 
 import json
@@ -85,6 +85,17 @@ def machine_line(reports):
     return "Machine (a million numbers summed, before and after the pages): " + "; ".join(runs) if runs else ""
 
 
+def verdicts(reports):
+    """Each run's targets (see the benchmark's verdicts), met or missed, in a list."""
+    lines = []
+    for label, report in reports:
+        for verdict in (report or {}).get("targets", []):
+            mark = "met" if verdict["met"] else "**missed**"
+            run = f"{label}, {report['excerpts']:,} excerpts"
+            lines.append(f"- {run}: {verdict['target']}: {mark} ({verdict['detail']})")
+    return "\n".join(lines)
+
+
 def main():
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "results")
     million = [(label, read(folder, f"{name}-1m")) for name, label in DATABASES]
@@ -99,6 +110,9 @@ def main():
     print(pages_table(hundred, "pages", full=False))
     if line := machine_line(million + hundred):
         print("\n" + line)
+    if lines := verdicts(million + hundred):
+        print("\nTargets:\n")
+        print(lines)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from django.db.backends.utils import CursorWrapper
 from django.test.utils import CaptureQueriesContext
 
 from observers import plans
+from observers.management.commands import benchmark
 from observers.management.commands.benchmark import Command as Benchmark
 from observers.models import Excerpt
 
@@ -137,7 +138,8 @@ def test_the_benchmark_measures_every_page_and_the_admin_and_leaves_the_record_a
     page_cache = settings.PAGE_CACHE
     with django_db_blocker.unblock():
         users = get_user_model().objects.count()
-        call_command("benchmark", runs=1, load=0, json=str(tmp_path / "report.json"), stdout=io.StringIO())
+        output = io.StringIO()
+        call_command("benchmark", runs=1, load=0, json=str(tmp_path / "report.json"), stdout=output)
         assert get_user_model().objects.count() == users
     assert page_cache == settings.PAGE_CACHE
     report = json.loads((tmp_path / "report.json").read_text())
@@ -150,3 +152,46 @@ def test_the_benchmark_measures_every_page_and_the_admin_and_leaves_the_record_a
     assert all(result["plan_problems"] == [] for result in report["pages"])
     # Django's cursor passes fetches on to the driver again, untimed.
     assert not {"fetchone", "fetchmany", "fetchall"} & set(CursorWrapper.__dict__)
+    # Each target is judged from the numbers the report holds, and printed.
+    verdicts = {verdict["target"]: verdict["met"] for verdict in report["targets"]}
+    pages = report["pages"]
+    assert verdicts[f"every public page's median at most {benchmark.PAGE_MEDIAN_MS} ms"] == all(
+        result["median_ms"] <= benchmark.PAGE_MEDIAN_MS for result in pages
+    )
+    assert verdicts[f"every public page's time beyond its SQL at most {benchmark.BEYOND_SQL_MS} ms"] == all(
+        result["beyond_sql_ms"] <= benchmark.BEYOND_SQL_MS for result in pages
+    )
+    assert verdicts[f"every admin page's median at most {benchmark.ADMIN_MEDIAN_MS} ms"] == all(
+        result["median_ms"] <= benchmark.ADMIN_MEDIAN_MS for result in report["admin"]
+    )
+    assert verdicts["no query reads a large table whole or sorts it"] is True
+    assert len(verdicts) == 6  # no load run: no load targets
+    printed = output.getvalue()
+    assert all(verdict["target"] in printed for verdict in report["targets"])
+    missed = sum(not met for met in verdicts.values())
+    assert (f"{missed} of 6 targets missed." if missed else "Every target measured here is met.") in printed
+
+
+def test_the_benchmark_names_the_pages_and_loads_that_miss_a_target():
+    def page(name, median, beyond=1.0):
+        return {"page": name, "median_ms": median, "p95_ms": median, "beyond_sql_ms": beyond, "plan_problems": []}
+
+    report = {
+        "pages": [page("excerpts", 8.0), page("excerpts deep page (10,000th)", 30.0), page("export", 55.0, 31.0)],
+        "admin": [page("admin: documents", 301.0)],
+        "load": {
+            "filtered list, nothing cached": {"requests_per_second": 59.9, "errors": 0},
+            "mix, caching on": {"requests_per_second": 1500.0, "errors": 2},
+        },
+    }
+    found = {verdict["target"]: verdict for verdict in benchmark.verdicts(report)}
+    missed = {target: verdict["detail"] for target, verdict in found.items() if not verdict["met"]}
+    assert missed == {
+        "every public page's time beyond its SQL at most 30 ms": "export 31.0 ms",
+        "the deep page as fast as the first (median at most 1.25 times)": "30.0 ms against 8.0 ms",
+        "every admin page's median at most 300 ms": "admin: documents 301.0 ms",
+        "load, filtered list, nothing cached: at least 60 requests/s": "59.9 requests/s",
+        "no errors under load": "2 errors",
+    }
+    assert found["every public page's median at most 100 ms"]["detail"] == "slowest export 55.0 ms"
+    assert found["load, mix, caching on: at least 300 requests/s"]["met"]
