@@ -214,7 +214,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=20, help="Runs per page (default 20).")
         parser.add_argument("--json", default="bench/results/latest.json", help="Where to write the results.")
-        parser.add_argument("--only", default="", help="Measure only pages whose name contains this.")
+        parser.add_argument(
+            "--only", default="", help="Measure only pages whose name contains this (the loads keep their own pages)."
+        )
         parser.add_argument("--load", type=float, default=20, help="Seconds of load on gunicorn; 0 for none.")
         parser.add_argument("--concurrency", type=int, default=16)
         parser.add_argument("--workers", type=int, default=2)
@@ -237,7 +239,8 @@ class Command(BaseCommand):
         self.warmup = warmup
         # As after a change to the record: nothing cached yet, so each page's first run is cold.
         signals.record_changed()
-        pages = [page for page in self.pages() if only in page[0]]
+        every_page = self.pages()
+        pages = [page for page in every_page if only in page[0]]
         excerpts = Excerpt.objects.count()
         machine = {"before": machine_ms()}
         self.stdout.write(
@@ -290,7 +293,8 @@ class Command(BaseCommand):
             "admin": admin_results,
         }
         if load:
-            report["load"] = self.load(pages, load, concurrency, workers)
+            # The loads are of their own pages, whichever pages `--only` measured.
+            report["load"] = self.load(every_page, load, concurrency, workers)
         report["targets"] = verdicts(report)
         self.write_verdicts(report)
         path = Path(options["json"])
