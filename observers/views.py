@@ -230,18 +230,19 @@ def excerpt_columns():
         Column("id", "The excerpt's number in the record; its page is /excerpts/<id>/."),
         Column("url", "The excerpt's permanent address."),
         Column("text", "The passage, verbatim, in its original language."),
-        Column("language", "ISO 639-1 code of the passage's language."),
+        Column("language", "ISO 639-1 code of the passage's language.", group="labels"),
         Column("translation", "An English translation, if any."),
-        Column("translation_status", "Official, unofficial or editor's translation."),
-        Column("stance", "The passage's stance: positive, mixed, critical or neutral."),
+        Column("translation_status", "Official, unofficial or editor's translation.", group="labels"),
+        Column("stance", "The passage's stance: positive, mixed, critical or neutral.", group="labels"),
         Column("topics", "The topics the passage speaks about.", group="topics"),
-        Column("headline", "Whether it is the mission's headline conclusion.", field="is_headline"),
+        Column("headline", "Whether it is the mission's headline conclusion.", field="is_headline", group="labels"),
         Column(
             "characterisation",
             "Whether it is a third party's characterisation of what the mission said.",
             field="is_characterisation",
+            group="labels",
         ),
-        Column("fidelity", "For a characterisation: how faithfully it reports the mission."),
+        Column("fidelity", "For a characterisation: how faithfully it reports the mission.", group="labels"),
         Column("fidelity_note", "The editors' note on the fidelity rating."),
         Column("page", "Page in the document."),
         Column("paragraph", "Paragraph or section in the document."),
@@ -260,17 +261,25 @@ def excerpt_columns():
     ]
 
 
-# What the excerpt exports read from the excerpt's own row, {name: what to read}: flags as numbers
-# (see export.Flag), and the ids of its topics, "3,17", from the row's copy of them (see
-# observers.topic_ids). What it has from its mission and document comes a chunk at a time
-# (add_parents): joined to every row, the parents took longer than reading the rows themselves, and a
-# chunk has only a few dozen of them.
+# An excerpt's codes and flags, of which its rows have few combinations: on SQLite read as one key,
+# the group "labels" (see export.ValuesKey), whose columns are written once per combination.
+EXCERPT_LABELS = export.ValuesKey(
+    "language",
+    "translation_status",
+    "stance",
+    "is_headline",
+    "is_characterisation",
+    "fidelity",
+    flags=("is_headline", "is_characterisation"),
+)
+# What the excerpt exports read from the excerpt's own row, {name: what to read}: its labels, and the
+# ids of its topics, "3,17", from the row's copy of them (see observers.topic_ids). What it has from
+# its mission and document comes a chunk at a time (add_parents): joined to every row, the parents
+# took longer than reading the rows themselves, and a chunk has only a few dozen of them.
 EXCERPT_VALUES = {
-    **{name: name for name in ("id", "text", "language", "translation", "translation_status", "stance")},
-    "is_headline": export.Flag("is_headline"),
-    "is_characterisation": export.Flag("is_characterisation"),
-    **{name: name for name in ("fidelity", "fidelity_note", "page", "paragraph", "mission_id", "document_id")},
-    "topic_ids": "topic_ids",
+    **{name: name for name in ("id", "text", "translation", "fidelity_note", "page", "paragraph")},
+    **{name: name for name in ("mission_id", "document_id", "topic_ids")},
+    "labels": EXCERPT_LABELS,
 }
 
 # {value's name: what the parent's query reads}, dates as text (see export.DateText).

@@ -10,6 +10,7 @@ import random
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
@@ -427,6 +428,41 @@ def test_an_excerpts_own_columns_are_exported_exactly(client, mission_factory, d
         }
 
     assert body == reference_csv(rows, [Column(name, "") for name in header])
+
+
+def test_an_excerpts_labels_are_read_as_one_key_on_sqlite_and_as_columns_on_postgresql(
+    client, mission_factory, document_factory, excerpt_factory
+):
+    # Its codes and flags (views.EXCERPT_LABELS): on SQLite the database's JSON array of them, a
+    # column where there were six; written once per combination, each row's as its own.
+    mission = mission_factory(status=Mission.Status.PUBLISHED)
+    document = document_factory(status=Document.Status.PUBLISHED)
+    combinations = [("en", "", "critical", True), ("ru", "official", "positive", False), ("en", "", "critical", False)]
+    for language, status, stance, headline in combinations * 2:
+        excerpt_factory(
+            mission=mission,
+            document=document,
+            status=Excerpt.Status.PUBLISHED,
+            language=language,
+            translation_status=status,
+            stance=stance,
+            is_headline=headline,
+        )
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("observers:excerpt_export", kwargs={"format": "json"}))
+        records = json.loads(b"".join(response.streaming_content))
+    rows = [query["sql"] for query in queries if "observers_excerpt" in query["sql"] and "text" in query["sql"]]
+    (read,) = [sql for sql in rows if "topic_ids" in sql]
+    if connection.vendor == "sqlite":
+        assert read.count("json_array(") == 1 and 'AS "stance"' not in read
+    else:
+        assert "json" not in read and '"observers_excerpt"."stance"' in read
+    assert sorted((r["language"], r["translation_status"], r["stance"], r["headline"]) for r in records) == sorted(
+        combinations * 2
+    )
+    assert sorted((r["characterisation"], r["fidelity"]) for r in records) == sorted(
+        Excerpt.objects.values_list("is_characterisation", "fidelity")
+    )
 
 
 @pytest.mark.parametrize("name", ["excerpt", "characterisation"])
