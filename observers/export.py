@@ -20,6 +20,7 @@ import operator
 from collections import defaultdict
 from contextlib import nullcontext, suppress
 from itertools import chain, islice, repeat
+from types import MappingProxyType
 
 from django.db import connections, transaction
 from django.db.models import CharField, Func, IntegerField
@@ -290,39 +291,47 @@ class ValuesKey:
     between them (codes and flags), the key to a group's values (see Shared), which the writers then
     write once per key; its `flags` made True or False (see Flag). Named in an export's fields as
     {group's name: ValuesKey(…)}: _value_chunks gives `fill` the group's values, as it gives those of
-    other groups.
+    other groups, or, where the key is not read, the fields' values as columns.
 
-    On SQLite only. There the key is the JSON array of the values, made by the database: every column
-    a row is read with costs its fetching (the driver lets go of the GIL and takes it again for each
-    value), and six such columns, read one by one, took a quarter of the instructions of an export of
-    10,000 excerpts. On PostgreSQL a column costs little to fetch, json_build_array() far more to make
-    (a third more of the server's time for such an export), and a key made in Python of the values
-    more than it saves: there the fields are read one by one and written as columns of their own."""
+    Read as one key on SQLite only: the JSON array of the values, made by the database. There every
+    column a row is read with costs its fetching (the driver lets go of the GIL and takes it again for
+    each value): six such columns took a quarter of the instructions of an export of 10,000 excerpts,
+    and read as one key the export takes 11 % fewer (in CSV 12.5 %). On PostgreSQL a column costs
+    little to fetch, json_build_array() far more to make (a third more of the server's time for such
+    an export), and a key made in Python of the values more than it saves: there the fields are read
+    one by one and written as columns of their own."""
 
     def __init__(self, *fields, flags=()):
         self.fields = fields
         self.flags = frozenset(flags)
-        # One dict for a key, the same each time (see Shared.partial).
-        self._values = functools.lru_cache(maxsize=4096)(self._read)
+
+    @staticmethod
+    def as_key(vendor):
+        """Whether the key is read on `vendor`, or the fields as columns."""
+        return vendor == "sqlite"
 
     def reads(self, name, vendor):
         """{name: what to read} for the group `name`: the key, or each field."""
-        if vendor == "sqlite":
+        if self.as_key(vendor):
             return {name: _JsonArray(*self.fields)}
         return {field: Flag(field) if field in self.flags else field for field in self.fields}
 
-    def group(self, name, values, vendor):
-        """The group `name` in a chunk's `values` as reads() read it: (each row's key, {key: {field:
-        value}}), or, where the fields were read as columns, nothing."""
-        if vendor == "sqlite":
-            keys = values[name]
-            values[name] = (keys, {key: self._values(key) for key in set(keys)})
+    def group(self, name, values):
+        """The group `name` in a chunk's `values`, its keys as reads() read them: (each row's key,
+        {key: {field: value}})."""
+        keys = values[name]
+        values[name] = (keys, {key: _key_values(key, self.fields, self.flags) for key in set(keys)})
 
-    def _read(self, key):
-        values = dict(zip(self.fields, json.loads(key), strict=True))
-        for name in self.flags:
-            values[name] = _FLAGS[values[name]]
-        return values
+
+@functools.lru_cache(maxsize=4096)
+def _key_values(key, fields, flags):
+    """A ValuesKey's values, {field: value}, from its key: one mapping for a key, the same each time
+    while the cache keeps it (so that the writers write its texts once: see Shared.partial), and
+    read-only, as every export shares it."""
+    values = dict(zip(fields, json.loads(key), strict=True))
+    for name in flags:
+        values[name] = _FLAGS[values[name]]
+    return MappingProxyType(values)
 
 
 # CSV --------------------------------------------------------------------------------------------------
@@ -585,14 +594,17 @@ def plain_rows(queryset, fields):
 def _value_chunks(queryset, columns, fields, fill, raw=False):
     """Chunks of columns read as plain values; `fill(values)` adds to a chunk's values (a dict of
     field: values, and of group: (keys, {key: {field: value}}) for the columns of a group) what it
-    needs from other tables, a few queries per chunk at most. `fields` are
-    field names, or {name: what to read} (see plain_rows), such as {"is_headline": Flag("is_headline")}.
-    With `raw` (SQLite only), the rows' texts come as bytes (see response); what `fill` gives for a
-    group is never read as bytes."""
+    needs from other tables, a few queries per chunk at most. `fields` are field names, or {name: what
+    to read} (see plain_rows), such as {"is_headline": Flag("is_headline")}, or {group: ValuesKey(…)},
+    whose group `fill` finds in the values already. A group's rows are shared by chunks and exports
+    (see Shared.partial): `fill` must not change them. With `raw` (SQLite only), the rows' texts come
+    as bytes (see response); what `fill` gives for a group is never read as bytes."""
     if not isinstance(fields, dict):
         fields = {name: name for name in fields}
     vendor = connections[queryset.db].vendor
     value_keys = {name: read for name, read in fields.items() if isinstance(read, ValuesKey)}
+    # The groups whose fields are read as columns, as other columns are (see ValuesKey).
+    as_columns = {name for name, read in value_keys.items() if not read.as_key(vendor)}
     fields = {
         read_as: what
         for name, read in fields.items()
@@ -611,12 +623,13 @@ def _value_chunks(queryset, columns, fields, fill, raw=False):
             values = dict(zip(names, zip(*chunk, strict=True), strict=True))
             for name in flags:
                 values[name] = list(map(_FLAGS.__getitem__, values[name]))
-            for name, key in value_keys.items():
-                key.group(name, values, vendor)
+            for name, values_key in value_keys.items():
+                if name not in as_columns:
+                    values_key.group(name, values)
             fill(values)
             entries = []
             for place, (group, run) in enumerate(parts):
-                if group is None or group not in values:
+                if group is None or group in as_columns:
                     # A column, or a group's columns read as columns (see ValuesKey).
                     entries += [values[column.field] for column in run]
                     continue

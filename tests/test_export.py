@@ -431,15 +431,23 @@ def test_an_excerpts_own_columns_are_exported_exactly(client, mission_factory, d
 
 
 def test_an_excerpts_labels_are_read_as_one_key_on_sqlite_and_as_columns_on_postgresql(
-    client, mission_factory, document_factory, excerpt_factory
+    client, monkeypatch, mission_factory, document_factory, excerpt_factory
 ):
     # Its codes and flags (views.EXCERPT_LABELS): on SQLite the database's JSON array of them, a
-    # column where there were six; written once per combination, each row's as its own.
+    # column where there were six, each combination's columns written once and then as before in the
+    # chunks after (two rows a chunk here); each row's are its own.
+    monkeypatch.setattr(export, "CHUNK", 2)
     mission = mission_factory(status=Mission.Status.PUBLISHED)
-    document = document_factory(status=Document.Status.PUBLISHED)
-    combinations = [("en", "", "critical", True), ("ru", "official", "positive", False), ("en", "", "critical", False)]
-    for language, status, stance, headline in combinations * 2:
-        excerpt_factory(
+    own = document_factory(publisher=mission.organisation, status=Document.Status.PUBLISHED)
+    third_party = document_factory(status=Document.Status.PUBLISHED)
+    combinations = [
+        ("en", "", "critical", True, own, ""),
+        ("ru", "official", "positive", False, third_party, "selective"),
+        ("en", "", "critical", False, third_party, ""),
+        ("kk", "unofficial", "mixed", False, own, ""),
+    ]
+    for language, status, stance, headline, document, fidelity in combinations * 3:
+        excerpt = excerpt_factory(
             mission=mission,
             document=document,
             status=Excerpt.Status.PUBLISHED,
@@ -448,21 +456,30 @@ def test_an_excerpts_labels_are_read_as_one_key_on_sqlite_and_as_columns_on_post
             stance=stance,
             is_headline=headline,
         )
+        Excerpt.objects.filter(pk=excerpt.pk).update(fidelity=fidelity)
+    labels = ("language", "translation_status", "stance", "is_headline", "is_characterisation", "fidelity")
+    expected = {pk: rest for pk, *rest in Excerpt.objects.values_list("pk", *labels)}
+    assert len({tuple(rest) for rest in expected.values()}) == 4
+
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("observers:excerpt_export", kwargs={"format": "json"}))
         records = json.loads(b"".join(response.streaming_content))
-    rows = [query["sql"] for query in queries if "observers_excerpt" in query["sql"] and "text" in query["sql"]]
-    (read,) = [sql for sql in rows if "topic_ids" in sql]
+    (read,) = [query["sql"] for query in queries if "topic_ids" in query["sql"]]
     if connection.vendor == "sqlite":
-        assert read.count("json_array(") == 1 and 'AS "stance"' not in read
+        assert read.count("json_array(") == 1 and read.count('"observers_excerpt"."stance"') == 1
     else:
-        assert "json" not in read and '"observers_excerpt"."stance"' in read
-    assert sorted((r["language"], r["translation_status"], r["stance"], r["headline"]) for r in records) == sorted(
-        combinations * 2
-    )
-    assert sorted((r["characterisation"], r["fidelity"]) for r in records) == sorted(
-        Excerpt.objects.values_list("is_characterisation", "fidelity")
-    )
+        assert "json" not in read and read.count('"observers_excerpt"."stance"') == 1
+    names = ("language", "translation_status", "stance", "headline", "characterisation", "fidelity")
+    assert {record["id"]: [record[name] for name in names] for record in records} == expected
+
+    response = client.get(reverse("observers:excerpt_export", kwargs={"format": "csv"}))
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"), newline="")))
+    flag = {True: "yes", False: "no"}
+    assert {int(row["id"]): [row[name] for name in names] for row in rows} == {
+        pk: [flag.get(value, value) if type(value) is bool else value for value in rest]
+        for pk, rest in expected.items()
+    }
 
 
 @pytest.mark.parametrize("name", ["excerpt", "characterisation"])

@@ -195,3 +195,28 @@ def test_the_benchmark_names_the_pages_and_loads_that_miss_a_target():
     }
     assert found["every public page's median at most 100 ms"]["detail"] == "slowest export 55.0 ms"
     assert found["load, mix, caching on: at least 300 requests/s"]["met"]
+
+
+def test_a_target_reached_exactly_is_met_and_a_run_that_measures_nothing_judges_nothing():
+    def page(name, median, p95, beyond):
+        return {"page": name, "median_ms": median, "p95_ms": p95, "beyond_sql_ms": beyond, "plan_problems": []}
+
+    report = {
+        "only": "excerpts",
+        "pages": [page("excerpts", 80.0, 250.0, 30.0), page("excerpts deep page (10,000th)", 100.0, 100.0, 1.0)],
+        "admin": [page("admin: documents", 300.0, 300.0, 1.0)],
+        "load": {
+            "filtered list, nothing cached": {"requests_per_second": 60.0, "errors": 0},
+            "mix, caching on": {"requests_per_second": 300.0, "errors": 0},
+        },
+    }
+    found = benchmark.verdicts(report)
+    assert len(found) == 9 and all(verdict["met"] for verdict in found), found
+    # Measured under --only: what was measured, not every page.
+    assert found[0]["target"] == "every measured public page's median at most 100 ms"
+    report["pages"][0]["p95_ms"] = 250.1
+    assert [verdict["detail"] for verdict in benchmark.verdicts(report) if not verdict["met"]] == ["excerpts 250.1 ms"]
+    # No first page or no deep page: nothing to compare; nothing measured: nothing judged.
+    report["pages"] = report["pages"][1:]
+    assert not any("deep page" in verdict["target"] for verdict in benchmark.verdicts(report))
+    assert benchmark.verdicts({"pages": [], "admin": []}) == []
