@@ -394,8 +394,8 @@ class Command(BaseCommand):
 
     def write_verdicts(self, report):
         self.stdout.write(
-            f"Targets ({report['excerpts']:,} excerpts; they are stated for 1,000,000 on a 2-core machine, "
-            f"here a million numbers summed in {report['machine_ms']['before']} ms):"
+            f"Targets, stated for 1,000,000 excerpts on a 2-core machine (here {report['excerpts']:,} excerpts, "
+            f"and a million numbers summed in {report['machine_ms']['before']} ms):"
         )
         for verdict in report["targets"]:
             self.stdout.write(f"  {'met' if verdict['met'] else 'MISSED':<6} {verdict['target']}: {verdict['detail']}")
