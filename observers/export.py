@@ -297,7 +297,7 @@ class ValuesKey:
     column a row is read with costs its fetching (the driver lets go of the GIL and takes it again for
     each value): six such columns took a quarter of the instructions of an export of 10,000 excerpts,
     and read as one key the export takes 11 % fewer (in CSV 12.5 %). On PostgreSQL a column costs
-    little to fetch, json_build_array() far more to make (a third more of the server's time for such
+    little to fetch, json_build_array() far more to make (30 % more of the server's time for such
     an export), and a key made in Python of the values more than it saves: there the fields are read
     one by one and written as columns of their own."""
 
