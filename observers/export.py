@@ -306,13 +306,14 @@ class ValuesKey:
         self.flags = frozenset(flags)
 
     @staticmethod
-    def as_key(vendor):
-        """Whether the key is read on `vendor`, or the fields as columns."""
-        return vendor == "sqlite"
+    def as_key(connection):
+        """Whether the key is read from `connection`, or the fields as columns (also on an SQLite
+        without its JSON functions)."""
+        return connection.vendor == "sqlite" and connection.features.supports_json_field
 
-    def reads(self, name, vendor):
+    def reads(self, name, connection):
         """{name: what to read} for the group `name`: the key, or each field."""
-        if self.as_key(vendor):
+        if self.as_key(connection):
             return {name: _JsonArray(*self.fields)}
         return {field: Flag(field) if field in self.flags else field for field in self.fields}
 
@@ -601,14 +602,14 @@ def _value_chunks(queryset, columns, fields, fill, raw=False):
     as bytes (see response); what `fill` gives for a group is never read as bytes."""
     if not isinstance(fields, dict):
         fields = {name: name for name in fields}
-    vendor = connections[queryset.db].vendor
+    connection = connections[queryset.db]
     value_keys = {name: read for name, read in fields.items() if isinstance(read, ValuesKey)}
     # The groups whose fields are read as columns, as other columns are (see ValuesKey).
-    as_columns = {name for name, read in value_keys.items() if not read.as_key(vendor)}
+    as_columns = {name for name, read in value_keys.items() if not read.as_key(connection)}
     fields = {
         read_as: what
         for name, read in fields.items()
-        for read_as, what in (read.reads(name, vendor) if name in value_keys else {name: read}).items()
+        for read_as, what in (read.reads(name, connection) if name in value_keys else {name: read}).items()
     }
     names = list(fields)
     flags = [name for name, read in fields.items() if isinstance(read, Flag)]

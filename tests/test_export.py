@@ -482,6 +482,33 @@ def test_an_excerpts_labels_are_read_as_one_key_on_sqlite_and_as_columns_on_post
     }
 
 
+def test_without_the_databases_json_functions_the_labels_are_read_as_columns(
+    client, monkeypatch, mission_factory, document_factory, excerpt_factory
+):
+    mission = mission_factory(status=Mission.Status.PUBLISHED)
+    document = document_factory(status=Document.Status.PUBLISHED)
+    for stance in ("critical", "positive", "critical"):
+        excerpt_factory(mission=mission, document=document, status=Excerpt.Status.PUBLISHED, stance=stance)
+
+    def export_read():
+        with CaptureQueriesContext(connection) as queries:
+            for fmt in ("json", "csv"):
+                response = client.get(reverse("observers:excerpt_export", kwargs={"format": fmt}))
+                yield b"".join(response.streaming_content)
+        # Each export's read of its rows (on PostgreSQL, each names a cursor of its own).
+        reads = [query["sql"] for query in queries if "topic_ids" in query["sql"]]
+        assert len(reads) == 2
+        yield reads
+
+    *with_json, reads = export_read()
+    monkeypatch.setattr(connection.features, "supports_json_field", False)
+    *without_json, reads_without = export_read()
+    assert without_json == with_json
+    for read, read_without in zip(reads, reads_without, strict=True):
+        assert "json" not in read_without.lower() and read_without.count('"observers_excerpt"."stance"') == 1
+        assert ("json_array(" in read) == (connection.vendor == "sqlite")
+
+
 @pytest.mark.parametrize("name", ["excerpt", "characterisation"])
 def test_on_sqlite_an_excerpt_export_reads_its_texts_as_bytes(
     client, monkeypatch, mission_factory, document_factory, excerpt_factory, topic_factory, name
