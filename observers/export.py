@@ -604,8 +604,9 @@ def _value_chunks(queryset, columns, fields, fill, raw=False):
         fields = {name: name for name in fields}
     connection = connections[queryset.db]
     value_keys = {name: read for name, read in fields.items() if isinstance(read, ValuesKey)}
+    keyed = {name: read for name, read in value_keys.items() if read.as_key(connection)}
     # The groups whose fields are read as columns, as other columns are (see ValuesKey).
-    as_columns = {name for name, read in value_keys.items() if not read.as_key(connection)}
+    as_columns = value_keys.keys() - keyed.keys()
     fields = {
         read_as: what
         for name, read in fields.items()
@@ -624,9 +625,8 @@ def _value_chunks(queryset, columns, fields, fill, raw=False):
             values = dict(zip(names, zip(*chunk, strict=True), strict=True))
             for name in flags:
                 values[name] = list(map(_FLAGS.__getitem__, values[name]))
-            for name, values_key in value_keys.items():
-                if name not in as_columns:
-                    values_key.group(name, values)
+            for name, values_key in keyed.items():
+                values_key.group(name, values)
             fill(values)
             entries = []
             for place, (group, run) in enumerate(parts):
