@@ -420,7 +420,7 @@ class MissionFilter(RecordFilterSet):
     country = filters.ChoiceFilter(
         label="Country", field_name="election__country", choices=country_choices, empty_label="Any country"
     )
-    year = IntegerFilter(field_name="election__election_date", lookup_expr="year", **YEAR_BOUNDS)
+    year = IntegerFilter(field_name="election_date", lookup_expr="year", **YEAR_BOUNDS)
     mission_type = filters.ChoiceFilter(label="Type", choices=Mission.Type, empty_label="Any type")
     verdict = filters.ChoiceFilter(choices=Mission.Verdict, empty_label="Any verdict")
     election = filters.ModelChoiceFilter(

@@ -354,12 +354,26 @@ class Mission(Publishable):
     sources = models.TextField(
         blank=True, help_text="Where the head, numbers and dates come from: one reference per line."
     )
+    # A copy of the election's day, kept in sync (save(), and the election's own: see signals): the
+    # public list reads its missions in this order from one index, where joining every published
+    # mission to its election and sorting them took 33–90 ms at 20,000 missions on SQLite.
+    election_date = models.DateField(
+        null=True, editable=False, help_text="The election's day, copied for the order of the public list."
+    )
 
     history = HistoricalRecords(m2m_fields=[joint_partners])
 
     class Meta:
         ordering = ["-election__election_date", "organisation__name"]
         permissions = [("publish_mission", "Can publish and unpublish missions")]
+        # The public list: newest election first, an election's missions in the order they were
+        # recorded. Not partial: SQLite uses a partial index only for a condition written as its
+        # own, and the list's status comes as a parameter.
+        # An organisation's page: its latest missions, read in order from its own index too.
+        indexes = [
+            models.Index(fields=["status", "-election_date", "-election", "id"], name="mission_by_status_date"),
+            models.Index(fields=["organisation", "status", "-election_date", "-id"], name="mission_org_by_date"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "election", "mission_type"],
@@ -387,6 +401,14 @@ class Mission(Publishable):
 
     def __str__(self):
         return f"{self.organisation.short_name} {self.get_mission_type_display().lower()}, {self.election}"
+
+    def save(self, *args, **kwargs):
+        if self.election_id is not None:
+            self.election_date = self.election.election_date
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "election" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "election_date"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("observers:mission_detail", kwargs={"pk": self.pk})
@@ -767,6 +789,15 @@ class Excerpt(Publishable):
                 fields=["fidelity", "-sort_key"],
                 condition=Q(public=True, is_characterisation=True),
                 name="excerpt_public_char_fidelity",
+            ),
+            # An organisation's page counts the characterisations of its missions. The flag is written
+            # bare in the query (`AND "is_characterisation"`), which SQLite's planner matches to an
+            # index's condition but never to an index's column: counting the heaviest organisation's
+            # through its own index read 150,000 rows of the table (41 ms at a million excerpts).
+            models.Index(
+                fields=["organisation"],
+                condition=Q(public=True, is_characterisation=True),
+                name="excerpt_public_char_org",
             ),
             # The editors' admin: its language filter.
             models.Index(fields=["language"], name="excerpt_language"),

@@ -89,13 +89,49 @@ def _sqlite_problems(lines, grouped, limited, bounded_subquery):
             found.append(f"reads a large table whole: {line}")
     # A sort after an ordered read is bounded only when the read has a LIMIT of its own, in a
     # subquery (relevance ranks the first matches); sorting the read itself means it never stopped.
-    sorted_input = whole if bounded_subquery else scans
+    # So is a search by an index whose terms most of the table's rows match (a status that nearly
+    # every row has): it reads the table nearly whole, in the index's order rather than the one
+    # asked for.
+    sorted_input = whole if bounded_subquery else scans + [line for line in lines if _wide_search(line)]
     for line in lines:
         # Sorting a grouped query's few groups (a facet's values by count) is cheap; sorting or
         # grouping rows read whole is not.
         if sorted_input and "TEMP B-TREE" in line and not (grouped and line.endswith("FOR ORDER BY")):
             found.append(f"sorts what it read whole: {line}")
     return found
+
+
+# "SEARCH t USING INDEX i (a=? AND b=?)", "SEARCH t USING COVERING INDEX i (a=? AND b>?)"
+SEARCH_SQLITE = re.compile(r"SEARCH (\w+)(?: AS \w+)? USING (?:COVERING )?INDEX (\w+) \((.*)\)$")
+# A search that, by the planner's statistics, matches at least this share of its table's rows.
+WIDE_SHARE = 0.25
+
+
+def _wide_search(line):
+    """Whether the plan's `line` searches a large table by an index whose equal terms match, on
+    average (sqlite_stat1), at least WIDE_SHARE of its rows."""
+    match = SEARCH_SQLITE.match(line)
+    if not match or match.group(1) not in LARGE_TABLES:
+        return False
+    table, index, terms = match.groups()
+    equal = 0
+    for term in terms.split(" AND "):
+        if not term.endswith("=?") or term.endswith(("<=?", ">=?")):
+            break
+        equal += 1
+    if not equal:
+        return False
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s AND idx = %s", [table, index])
+        except Exception:  # no statistics gathered yet: no sqlite_stat1 table  # noqa: BLE001
+            return False
+        row = cursor.fetchone()
+    numbers = row[0].split() if row else []
+    if len(numbers) <= equal or not all(number.isdigit() for number in numbers[: equal + 1]):
+        return False
+    rows, matched = int(numbers[0]), int(numbers[equal])
+    return rows > 0 and matched >= WIDE_SHARE * rows
 
 
 def _pg_problems(lines):

@@ -616,9 +616,10 @@ class MissionListView(RecordListView):
             Mission.objects.published()
             .select_related("organisation", "election")
             .prefetch_related("joint_partners")
-            # Newest election first; an election's missions in the order they were recorded. (By the
-            # organisation's name too, the whole list had to be sorted on every page.)
-            .order_by("-election__election_date", "-election_id", "pk")
+            # Newest election first; an election's missions in the order they were recorded: the order
+            # of the index mission_by_status_date. (By the organisation's name too, or by the date of
+            # the joined election, the whole list had to be sorted on every page.)
+            .order_by("-election_date", "-election_id", "pk")
         )
 
     def get_export_queryset(self):
@@ -859,7 +860,7 @@ class OrganisationDetailView(DetailView):
         published = Mission.objects.published().filter(organisation=organisation)
         # The chart counts every mission; the timeline shows the latest, and links to them all.
         counts = dict(published.order_by().values_list("verdict").annotate(n=Count("*")))
-        missions = list(published.select_related("election").order_by("-election__election_date", "-pk")[:TIMELINE])
+        missions = list(published.select_related("election").order_by("-election_date", "-pk")[:TIMELINE])
         widest = max(counts.values(), default=0)
         chart = [
             {

@@ -1,6 +1,7 @@
 """backup_record and restore_record: the whole record, history included, survives a round trip exactly."""
 
 import datetime
+import json
 
 import pytest
 from django.apps import apps
@@ -148,6 +149,25 @@ def test_restore_refuses_a_database_that_is_not_empty(db, tmp_path):
     with pytest.raises(CommandError, match="not empty"):
         call_command("restore_record", str(path))
     assert snapshot() == before
+
+
+def test_a_backup_made_before_missions_copied_their_election_s_day_restores_with_the_copy(
+    db, fresh_content_types, tmp_path
+):
+    build_record()
+    path = tmp_path / "record.json"
+    call_command("backup_record", str(path))
+    objects = json.loads(path.read_text())
+    missions = [item for item in objects if item["model"] in ("observers.mission", "observers.historicalmission")]
+    assert missions
+    for item in missions:
+        del item["fields"]["election_date"]
+    path.write_text(json.dumps(objects))
+    new_empty_database()
+    call_command("restore_record", str(path))
+    restored = Mission.objects.select_related("election")
+    assert len(restored) == len({item["pk"] for item in missions if item["model"] == "observers.mission"})
+    assert all(mission.election_date == mission.election.election_date for mission in restored)
 
 
 def test_backup_needs_a_json_file_name(db, tmp_path):

@@ -346,6 +346,31 @@ def test_copies_follow_the_parents(excerpt_factory, election_factory, organisati
     assert not excerpt.public
 
 
+def test_a_mission_s_copy_of_its_election_day_follows_the_election(client, mission_factory, election_factory):
+    """The public mission list reads its order from the mission's own copy of the election day."""
+    first, second = election_factory(), election_factory()
+    older = mission_factory(election=first, status=PUBLISHED)
+    newer = mission_factory(election=second, status=PUBLISHED)
+    assert (older.election_date, newer.election_date) == (first.election_date, second.election_date)
+
+    def listed():
+        body = client.get("/missions/").content.decode()
+        return sorted([older, newer], key=lambda mission: body.index(f'href="/missions/{mission.pk}/"'))
+
+    assert listed() == [newer, older]
+    first.election_date = second.election_date + datetime.timedelta(days=30)
+    first.save()
+    older.refresh_from_db()
+    assert older.election_date == first.election_date
+    assert listed() == [older, newer]
+    # Moved to another election, by a save of that field alone, it takes the other's day.
+    newer.election = election_factory(election_date=first.election_date + datetime.timedelta(days=1))
+    newer.save(update_fields=["election"])
+    newer.refresh_from_db()
+    assert newer.election_date == newer.election.election_date
+    assert listed() == [newer, older]
+
+
 def test_published_at_is_set_on_publishing_and_cleared_on_unpublishing(mission_factory):
     mission = mission_factory()
     assert mission.published_at is None

@@ -107,6 +107,21 @@ def check_the_check():
             'SELECT "observers_excerpt"."id" FROM "observers_excerpt" INDEXED BY excerpt_public_by_key '
             'WHERE "observers_excerpt"."public" ORDER BY "observers_excerpt"."text" LIMIT 5'
         )
+        # A search by an index that most of the table's rows match (nearly every mission is
+        # published), sorted on something else, reads the table nearly whole; read in the order of
+        # an index that holds it, it stops at the page.
+        published = ["published"]
+        assert plans.problems(
+            'SELECT "observers_mission"."id" FROM "observers_mission" WHERE "observers_mission"."status" = %s '
+            'ORDER BY "observers_mission"."head" LIMIT 5',
+            published,
+        )
+        assert not plans.problems(
+            'SELECT "observers_mission"."id" FROM "observers_mission" WHERE "observers_mission"."status" = %s '
+            'ORDER BY "observers_mission"."election_date" DESC, "observers_mission"."election_id" DESC, '
+            '"observers_mission"."id" LIMIT 25',
+            published,
+        )
     # Sorting the first rows of an ordered read (relevance ranks the first matches) is bounded.
     assert not plans.problems(
         'SELECT first.id FROM (SELECT "observers_excerpt"."id", "observers_excerpt"."text" FROM "observers_excerpt" '

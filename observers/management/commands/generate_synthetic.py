@@ -69,7 +69,7 @@ PUBLISHED, DRAFT = "published", "draft"
 ELECTION_COLUMNS = ["id", "created_at", "updated_at", "election_date", "country", "kind", "round", "slug", "notes"]
 MISSION_COLUMNS = ["id", "created_at", "updated_at", "published_at", "election_id", "organisation_id",
                    "mission_type", "head", "core_team", "long_term_observers", "short_term_observers", "verdict",
-                   "status"]  # fmt: skip
+                   "status", "election_date"]  # fmt: skip
 DOCUMENT_COLUMNS = ["id", "created_at", "updated_at", "published_at", "date", "title", "kind", "publisher_id", "url",
                     "provenance", "election_id", "status"]  # fmt: skip
 
@@ -442,10 +442,10 @@ class Command(BaseCommand):
             )
         rows.sort(key=lambda row: row[0][2])  # ids in election-date order (a stable sort)
         first = next_id(cursor, Mission)
-        now = connection.ops.adapt_datetimefield_value(WHEN)
+        now, day = connection.ops.adapt_datetimefield_value(WHEN), connection.ops.adapt_datefield_value
         Table(cursor, Mission, MISSION_COLUMNS).insert(
             [
-                (pk, now, now, now if row[-1] == PUBLISHED else None, row[0][0], *row[1:])
+                (pk, now, now, now if row[-1] == PUBLISHED else None, row[0][0], *row[1:], day(row[0][2]))
                 for pk, row in enumerate(rows, first)
             ]
         )
