@@ -67,7 +67,9 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list.order_by()[: filters.COUNT_LIMIT + 1].count()
+        # Of the ids alone: a list's annotations (each election's number of missions, a subquery)
+        # would otherwise be computed for every row counted.
+        return self.object_list.order_by().values("pk")[: filters.COUNT_LIMIT + 1].count()
 
 
 class RecordListView(FilterView):
