@@ -733,6 +733,11 @@ class Excerpt(Publishable):
     )
 
     objects = ExcerptQuerySet.as_manager()
+
+    # For a characterisation, the mission's headline conclusions it does not report, where a page looks
+    # for them (the excerpt's page, an election's): empty elsewhere. A template asking for a missing
+    # attribute costs Django a dir() of the whole object, 25 times on each page of characterisations.
+    left_out = ()
     history = HistoricalRecords(
         m2m_fields=[topics, primary_excerpts], excluded_fields=["search_document", "maybe_duplicate", "topic_ids"]
     )

@@ -4,11 +4,13 @@ import csv
 import datetime
 import io
 import json
+import logging
 import xml.etree.ElementTree as ET
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.template.context import BaseContext
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -971,6 +973,20 @@ def test_query_counts_do_not_grow_with_rows(client, record):
     extra.primary_excerpts.add(record.headline, record.irregularities)
     large = {url: count_queries(client, url) for url in page_urls(record)}
     assert small == large
+
+
+def test_no_template_asks_a_row_for_what_it_lacks(client, record, caplog):
+    # An attribute that an object lacks costs Django a dir() of the object, and a logged exception,
+    # each time a template asks for it: on a page of 25 characterisations, 25 times. (A variable the
+    # page's context lacks, such as `preview` off a preview, costs a dictionary lookup.)
+    record.add_excerpts(3)
+    caplog.set_level(logging.DEBUG, logger="django.template")
+    for url in page_urls(record):
+        caplog.clear()
+        text_of(client.get(url))
+        failed = [entry.exc_info[1].params for entry in caplog.records if entry.name == "django.template"]
+        assert all(len(params) == 2 for params in failed), url  # VariableDoesNotExist's (name, looked in)
+        assert [name for name, looked_in in failed if not isinstance(looked_in, BaseContext)] == [], url
 
 
 @pytest.mark.parametrize("name", ["election_list", "organisation_list"])
