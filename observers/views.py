@@ -72,6 +72,10 @@ class BoundedPaginator(Paginator):
         return self.object_list.order_by().values("pk")[: filters.COUNT_LIMIT + 1].count()
 
 
+# What chooses a page of a list, not its rows.
+PAGE_PARAMETERS = {"page", "after"}
+
+
 class RecordListView(FilterView):
     """A Datasette-style list: a count with a plain-words summary, one GET form, facets, exports."""
 
@@ -83,6 +87,14 @@ class RecordListView(FilterView):
     export_values = None  # (fields, fill(chunk)): export rows of plain values rather than model objects
     export_texts_as_bytes = False  # on SQLite, read an export's texts as bytes (see export.response)
     export_name = ""
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if kwargs["data"] is not None and kwargs["data"].keys() <= PAGE_PARAMETERS:
+            # Only a page of the whole list is asked for: its rows are the first page's, read without
+            # building and checking the filter form (3 ms of a deep page's 18 at a million excerpts).
+            kwargs["data"] = None
+        return kwargs
 
     def get(self, request, *args, **kwargs):
         if "format" in kwargs:

@@ -975,6 +975,26 @@ def test_query_counts_do_not_grow_with_rows(client, record):
     assert small == large
 
 
+def test_a_page_of_the_whole_list_is_read_as_its_first_page_is(client, record):
+    # Asked only for a page (by number, or after a sort key), a list is not filtered: no filter form is
+    # built and checked for it, and its rows are those of the whole list.
+    record.add_excerpts(30)
+    url = reverse("observers:excerpt_list")
+    first = client.get(url)
+    assert not first.context["filter"].is_bound
+    after = first.context["next_key"]
+    by_key, by_number = client.get(f"{url}?after={after}"), client.get(f"{url}?page=2")
+    for page in (by_key, by_number):
+        assert page.status_code == 200
+        assert not page.context["filter"].is_bound
+    rows = [excerpt.pk for excerpt in by_key.context["object_list"]]
+    assert rows == [excerpt.pk for excerpt in by_number.context["object_list"]]
+    assert not set(rows) & {excerpt.pk for excerpt in first.context["object_list"]}
+    filtered = client.get(f"{url}?stance=critical&after={after}")
+    assert filtered.context["filter"].is_bound
+    assert {excerpt.stance for excerpt in filtered.context["object_list"]} == {"critical"}
+
+
 def test_no_template_asks_a_row_for_what_it_lacks(client, record, caplog):
     # An attribute that an object lacks costs Django a dir() of the object, and a logged exception,
     # each time a template asks for it: on a page of 25 characterisations, 25 times. (A variable the
