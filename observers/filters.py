@@ -122,6 +122,10 @@ def organisation_family(organisation):
     return family
 
 
+# RecordFilterSet.get_form_class()'s: {(filter set class, variant): form class}.
+_FORM_CLASSES = {}
+
+
 class RecordFilterSet(filters.FilterSet):
     """Applies every valid filter and ignores invalid ones, so a bad value never empties the page."""
 
@@ -131,6 +135,25 @@ class RecordFilterSet(filters.FilterSet):
     relevance_query = ""
     key_field = None
     newest_first = True
+
+    def get_form_class(self):
+        """The form class, made once per process (and variant: see form_variant). django-filter makes
+        a class, and a field for each filter, for every request (1 ms of each filtered page here);
+        the fields' choices are read when a form is shown, afresh for each form, so one class serves
+        every request."""
+        key = (type(self), self.form_variant())
+        form_class = _FORM_CLASSES.get(key)
+        if form_class is None:
+            form_class = _FORM_CLASSES[key] = self.make_form_class(key[1])
+        return form_class
+
+    def form_variant(self):
+        """What, beyond the filter set's class, its form class depends on: None, or a hashable value
+        that make_form_class() reads."""
+        return None
+
+    def make_form_class(self, variant):
+        return super().get_form_class()
 
     def filter_queryset(self, queryset):
         for name, value in self.form.cleaned_data.items():
@@ -330,10 +353,13 @@ class CharacterisationFilter(RecordFilterSet):
 
     key_field = "sort_key"
 
-    def get_form_class(self):
-        form_class = super().get_form_class()
-        count = cached_for_version("characterised-elections", self.filters["election"].queryset.count)
-        if count > SELECT_LIMIT:
+    def form_variant(self):
+        """Whether the election filter is hidden: see make_form_class."""
+        return cached_for_version("characterised-elections", self.filters["election"].queryset.count) > SELECT_LIMIT
+
+    def make_form_class(self, hidden):
+        form_class = super().make_form_class(hidden)
+        if hidden:
             # Thousands of options would cost every visitor the download and the page a second to
             # build. An election's page links to its characterisations instead, and the filter in
             # use shows above the list, where it can be removed.

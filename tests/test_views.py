@@ -444,6 +444,20 @@ def test_characterisations_offer_elections_in_a_list_only_while_they_are_few(cli
     assert f'<input type="hidden" name="election" value="{record.election.slug}"' in chosen.content.decode()
     assert chosen.context["paginator"].count == 1
     assert [chip["label"] for chip in chosen.context["active_filters"]] == ["Election"]
+    # Few again: the list again (each form class is kept per process, one for each case).
+    monkeypatch.setattr(filters, "SELECT_LIMIT", 100)
+    cache.clear()
+    assert '<select name="election"' in client.get(url, {"fidelity": "selective"}).content.decode()
+
+
+@pytest.mark.parametrize("name", ["excerpt_list", "mission_list", "document_list", "characterisation_list"])
+def test_a_filter_form_offers_what_was_added_since_the_last(client, record, organisation_factory, name):
+    # One form class serves every request: its choices are read afresh for each form shown.
+    url = reverse(f"observers:{name}")
+    assert "Newly added observers" not in text_of(client.get(url))
+    organisation_factory(name="Newly added observers", acronym="", slug="newly-added")
+    page = text_of(client.get(url))
+    assert '<option value="newly-added">Newly added observers</option>' in page
 
 
 def test_active_filters_can_each_be_removed(client, record):
