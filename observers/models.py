@@ -406,7 +406,7 @@ class Mission(Publishable):
         if self.election_id is not None:
             self.election_date = self.election.election_date
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "election" in update_fields:
+        if update_fields is not None and {"election", "election_id"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "election_date"}
         super().save(*args, **kwargs)
 

@@ -369,6 +369,11 @@ def test_a_mission_s_copy_of_its_election_day_follows_the_election(client, missi
     newer.refresh_from_db()
     assert newer.election_date == newer.election.election_date
     assert listed() == [newer, older]
+    newer.election_id = second.pk
+    newer.save(update_fields=["election_id"])
+    newer.refresh_from_db()
+    assert newer.election_date == second.election_date
+    assert listed() == [older, newer]
 
 
 def test_published_at_is_set_on_publishing_and_cleared_on_unpublishing(mission_factory):
