@@ -20,9 +20,9 @@ from django.core.management.base import CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models import Count, Exists, Max, OuterRef
 
-from .models import Election, Excerpt, Mission, Topic
+from .models import Excerpt, Mission, Topic
 from .signals import record_changed
 
 # Sessions, login attempts, content types and permissions are not part of the record: a freshly
@@ -118,7 +118,8 @@ def restore(path, using=DEFAULT_DB_ALIAS):
         call_command("loaddata", str(path), database=using, verbosity=0)
         _skip_deleted_ids(connection, using)
         _flag_maybe_duplicates(using)
-        _copy_election_dates(using)
+        # A file made before missions copied their election's day has none.
+        Mission.sync_copies(Mission.objects.using(using))
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute(SQLITE_REBUILD_SEARCH)
@@ -136,13 +137,6 @@ def _flag_maybe_duplicates(using):
     shared = excerpts.order_by().values("document", "text").annotate(n=Count("pk")).filter(n__gt=1).values("document")
     same_text = excerpts.filter(document=OuterRef("document"), text=OuterRef("text")).exclude(pk=OuterRef("pk"))
     excerpts.filter(document__in=shared, maybe_duplicate=False).filter(Exists(same_text)).update(maybe_duplicate=True)
-
-
-def _copy_election_dates(using):
-    """Each mission's copy of its election's day, as Mission.save() takes it: loaddata saves rows as
-    they are, and a backup made before the copy existed has none."""
-    day = Election.objects.using(using).filter(pk=OuterRef("election_id")).values("election_date")[:1]
-    Mission.objects.using(using).update(election_date=Subquery(day))
 
 
 def _skip_deleted_ids(connection, using):

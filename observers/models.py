@@ -354,7 +354,7 @@ class Mission(Publishable):
     sources = models.TextField(
         blank=True, help_text="Where the head, numbers and dates come from: one reference per line."
     )
-    # A copy of the election's day, kept in sync (save(), and the election's own: see signals): the
+    # A copy of the election's day, kept in sync (save() and sync_copies()): the
     # public list reads its missions in this order from one index, where joining every published
     # mission to its election and sorting them took 33–90 ms at 20,000 missions on SQLite.
     election_date = models.DateField(
@@ -366,12 +366,12 @@ class Mission(Publishable):
     class Meta:
         ordering = ["-election__election_date", "organisation__name"]
         permissions = [("publish_mission", "Can publish and unpublish missions")]
-        # The public list: newest election first, an election's missions in the order they were
-        # recorded. Not partial: SQLite uses a partial index only for a condition written as its
-        # own, and the list's status comes as a parameter.
-        # An organisation's page: its latest missions, read in order from its own index too.
         indexes = [
+            # The public list: newest election first, an election's missions in the order they were
+            # recorded. Not partial: SQLite uses a partial index only for a condition written as its
+            # own, and the list's status comes as a parameter.
             models.Index(fields=["status", "-election_date", "-election", "id"], name="mission_by_status_date"),
+            # An organisation's page: its latest missions, read in order too.
             models.Index(fields=["organisation", "status", "-election_date", "-id"], name="mission_org_by_date"),
         ]
         constraints = [
@@ -412,6 +412,13 @@ class Mission(Publishable):
 
     def get_absolute_url(self):
         return reverse("observers:mission_detail", kwargs={"pk": self.pk})
+
+    @classmethod
+    def sync_copies(cls, missions):
+        """Refresh the election's day copied onto `missions` (a queryset) in one UPDATE, after an
+        election changed or rows were loaded as they are."""
+        day = Election.objects.filter(pk=models.OuterRef("election_id")).values("election_date")[:1]
+        missions.update(election_date=models.Subquery(day))
 
     def clean(self):
         if self.verdict_excerpt_id and self.pk and self.verdict_excerpt.mission_id != self.pk:

@@ -9,7 +9,7 @@ cached) is allowed.
 import json
 import re
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from .filters import COUNT_LIMIT
 
@@ -124,7 +124,7 @@ def _wide_search(line):
     with connection.cursor() as cursor:
         try:
             cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s AND idx = %s", [table, index])
-        except Exception:  # no statistics gathered yet: no sqlite_stat1 table  # noqa: BLE001
+        except DatabaseError:  # no statistics gathered yet: no sqlite_stat1 table
             return False
         row = cursor.fetchone()
     numbers = row[0].split() if row else []

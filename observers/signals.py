@@ -42,8 +42,7 @@ def mission_saved(sender, instance, created, raw=False, **kwargs):
 @receiver(post_save, sender=Election)
 def election_saved(sender, instance, created, raw=False, **kwargs):
     if not created and not raw:
-        missions = Mission.objects.filter(election=instance).exclude(election_date=instance.election_date)
-        missions.update(election_date=instance.election_date)
+        Mission.sync_copies(Mission.objects.filter(election=instance).exclude(election_date=instance.election_date))
         Excerpt.sync_copies(Excerpt.objects.filter(mission__election=instance))
 
 
