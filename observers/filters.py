@@ -511,15 +511,48 @@ class DocumentFilter(RecordFilterSet):
         return " ".join(words)
 
 
-def facet_counts(queryset, facets, limit=10):
+def facet_counts(queryset, facets, limit=10, pinned=None, rows=0):
     """{facet's name: [(value, label, count)]}: each facet's most frequent values among the first
     COUNT_LIMIT rows of the list `queryset` in its order (all of them, in a shorter list), most
-    frequent first, then by label. `facets` are the list's (name, field, label field or None)."""
-    if queryset.model is Excerpt:
-        return _excerpt_facet_counts(queryset, facets, limit)
-    # The other lists' tables are small (at most 60,000 documents): a grouped count per facet.
-    first = queryset.model.objects.filter(pk__in=queryset.values("pk")[:COUNT_LIMIT])
-    return {name: facet(first, field, label_field, limit) for name, field, label_field in facets}
+    frequent first, then by label. `facets` are the list's (name, field, label field or None).
+
+    `pinned` ({name: value}, see pinned_facets) names facets whose every row has one value, and
+    `rows` how many rows are counted (the list's count, at most COUNT_LIMIT): those facets are that
+    value `rows` times, without counting. The typical filtered list, `?stance=critical`, counts four
+    facets rather than five."""
+    pinned = pinned or {}
+    counted = {name: [(value, value, rows)] if rows else [] for name, value in pinned.items()}
+    rest = [facet for facet in facets if facet[0] not in pinned]
+    if rest and queryset.model is Excerpt:
+        counted |= _excerpt_facet_counts(queryset, rest, limit)
+    elif rest:
+        # The other lists' tables are small (at most 60,000 documents): a grouped count per facet.
+        first = queryset.model.objects.filter(pk__in=queryset.values("pk")[:COUNT_LIMIT])
+        counted |= {name: facet(first, field, label_field, limit) for name, field, label_field in rest}
+    return {name: counted[name] for name, _, _ in facets}
+
+
+def pinned_facets(filterset, facets):
+    """{facet's name: value} for each of `facets` (see facet_counts) that the filter of the same name
+    pins to one value: a choice of the facet's own field, matched exactly, so that every row of the
+    list has it. (An organisation's filter includes its member bodies, and a topic's filter leaves
+    an excerpt's other topics: neither pins its facet.)"""
+    values = filterset.values
+    pinned = {}
+    for name, field, label_field in facets:
+        choice, value = filterset.filters.get(name), values.get(name)
+        if (
+            label_field is None
+            and value not in (None, "")
+            and type(choice) is filters.ChoiceFilter
+            and choice.method is None
+            and choice.field_name == field
+            and choice.lookup_expr == "exact"
+            and not choice.exclude
+            and value != choice.null_value
+        ):
+            pinned[name] = value
+    return pinned
 
 
 def facet(queryset, field, label_field=None, limit=10):

@@ -170,7 +170,7 @@ class RecordListView(FilterView):
         without reading the rest. Counting a million rows once per facet took seconds."""
         bounded = count > filters.COUNT_LIMIT
         # Which rows come first depends on the sort, so the facets are cached per sort too.
-        return self.cached("facets", lambda: self.count_facets(queryset), ignore=PAGE_PARAMETERS), bounded
+        return self.cached("facets", lambda: self.count_facets(queryset, count), ignore=PAGE_PARAMETERS), bounded
 
     def filter_form(self, filterset):
         """The filter form's HTML: its long choice lists are slow to render and rarely change."""
@@ -180,10 +180,11 @@ class RecordListView(FilterView):
             ignore=PAGE_PARAMETERS,
         )
 
-    def count_facets(self, queryset):
+    def count_facets(self, queryset, count):
         values = self.filterset.values
         groups = []
-        counted = filters.facet_counts(queryset, self.facets)
+        pinned = filters.pinned_facets(self.filterset, self.facets)
+        counted = filters.facet_counts(queryset, self.facets, pinned=pinned, rows=min(count, filters.COUNT_LIMIT))
         for name, _, label_field in self.facets:
             form_field = self.filterset.form.fields[name]
             current = values.get(name)

@@ -406,6 +406,46 @@ def test_excerpt_facets_read_in_one_query_count_what_grouped_counts_do(client, r
             assert shown == {label: n for label, (*_, n) in zip(labels, counted, strict=True)}
 
 
+@pytest.mark.parametrize(
+    "name, query, pinned",
+    [("excerpt_list", {"stance": "critical"}, {"stance"}),
+     ("excerpt_list", {"country": "KZ", "document_kind": "final"}, {"country", "document_kind"}),
+     ("excerpt_list", {"organisation": "odihr", "topic": "voting"}, set()),  # a family, and other topics
+     ("excerpt_list", {"stance": "nonsense"}, set()),  # an invalid value filters nothing
+     ("characterisation_list", {"fidelity": "selective"}, {"fidelity"}),
+     ("election_list", {"country": "KZ", "kind": "parliamentary"}, {"country", "kind"})],
+)  # fmt: skip
+def test_a_facet_pinned_by_its_own_filter_is_the_count_uncounted(client, record, monkeypatch, name, query, pinned):
+    # Every row of ?stance=critical is critical: its stance facet is the list's count, and only the
+    # other facets are counted by the database.
+    from observers import filters
+
+    record.add_excerpts(12)
+    counted_fields = []
+    excerpt_facet_counts, facet = filters._excerpt_facet_counts, filters.facet
+
+    def counting_excerpt_facets(queryset, facets, limit):
+        counted_fields.extend(field for _, field, _ in facets)
+        return excerpt_facet_counts(queryset, facets, limit)
+
+    def counting_facet(queryset, field, label_field=None, limit=10):
+        counted_fields.append(field)
+        return facet(queryset, field, label_field, limit)
+
+    monkeypatch.setattr(filters, "_excerpt_facet_counts", counting_excerpt_facets)
+    monkeypatch.setattr(filters, "facet", counting_facet)
+    response = client.get(reverse(f"observers:{name}"), query)
+    facets = response.context["view"].facets
+    assert {name for name, field, _ in facets if field in counted_fields} == {name for name, _, _ in facets} - pinned
+    groups = {group["name"]: group["items"] for group in response.context["facet_groups"]}
+    count = response.context["paginator"].count
+    assert count
+    for name in pinned:
+        (item,) = groups[name]
+        rest = "&".join(f"{key}={value}" for key, value in query.items() if key != name)
+        assert (item["count"], item["active"], item["url"]) == (count, True, "?" + rest)
+
+
 def test_beyond_the_count_limit_facets_count_the_first_rows_listed(client, record, monkeypatch):
     # Like the count, facets stop at the limit: they count the first rows in the list's order.
     from observers import filters
