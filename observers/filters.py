@@ -3,7 +3,7 @@ from collections import Counter
 
 import django_filters as filters
 from django import forms
-from django.core.exceptions import EmptyResultSet, ValidationError
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.models import Count
 from django_countries import countries
@@ -570,7 +570,7 @@ def facet(queryset, field, label_field=None, limit=10):
 
 def _excerpt_facet_counts(queryset, facets, limit):
     """facet_counts() of an excerpt list, in one query: the list's first COUNT_LIMIT rows are read
-    once, in its order, and each facet's values among them counted by the database.
+    once, in its order, and each facet's values among them counted.
 
     The index that orders a list holds every facet's column (see Excerpt.Meta.indexes), so the rows
     come from it alone. At a million excerpts, the facets of `?stance=critical` took 26 ms on SQLite
@@ -593,13 +593,14 @@ def _excerpt_facet_counts(queryset, facets, limit):
     except EmptyResultSet:  # a list that can have no rows (a search for nothing searchable)
         return {name: [] for name, _, _ in facets}
     connection = connections[first_rows.db]
-    sql, read = _counting_sql(first, [[paths.index(path) for path in columns] for columns in groups], connection)
-    found = [[] for _ in groups]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for row in cursor.fetchall():
-            for position, value, label, n in read(row):
-                found[position].append((value, label, n))
+    numbered = [[paths.index(path) for path in columns] for columns in groups]
+    # The facets whose values SQLite hands over joined (see _counting_sql), and how to read a value.
+    whole = {position: field for position, columns in enumerate(groups) if (field := _whole_column(columns))}
+    try:
+        found = _count(connection, *_counting_sql(first, numbered, connection, whole), params, len(groups))
+    except _Joined:
+        # A value holds the separator: the facets counted again, each grouped by the database.
+        found = _count(connection, *_counting_sql(first, numbered, connection, {}), params, len(groups))
     counted = {}
     for (name, _, _), columns, rows in zip(facets, groups, found, strict=True):
         if columns == ("topic_ids",):
@@ -613,15 +614,52 @@ def _excerpt_facet_counts(queryset, facets, limit):
     return counted
 
 
-def _counting_sql(first, groups, connection):
+def _count(connection, sql, read, params, facets):
+    """[[(value, label, count)] for each of the `facets` facets]: the rows of the counting `sql`
+    (see _counting_sql), each read with `read`."""
+    found = [[] for _ in range(facets)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            for position, value, label, n in read(row):
+                found[position].append((value, label, n))
+    return found
+
+
+# Between the values of a facet read whole on SQLite (see _counting_sql): the unit separator, which
+# no code, id or list of topic ids holds. A value that held it would be found out (_Joined).
+SEPARATOR = "\x1f"
+
+
+class _Joined(Exception):
+    """A facet's joined values hold more separators than they have values between them."""
+
+
+def _whole_column(columns):
+    """The excerpt's own field that a facet counts, if it counts one column of the table (not a
+    joined table's), whose values SQLite then hands over joined (see _counting_sql); or None."""
+    if len(columns) != 1:
+        return None
+    try:
+        field = Excerpt._meta.get_field(columns[0])
+    except FieldDoesNotExist:
+        return None
+    return field if field.column == columns[0] or field.attname == columns[0] else None
+
+
+def _counting_sql(first, groups, connection, whole):
     """The SQL that counts the rows of the query `first` per group of its columns (`groups` holds
     each facet's column numbers: a value's, then a label's if it has one), and a function that reads
     one of its rows as (facet's position, value, label, count) for each facet it counts.
 
     PostgreSQL counts every facet in one pass (GROUPING SETS, 4 ms for 10,000 rows where a union of
-    grouped counts took 9 ms); SQLite, which has no grouping sets, groups the rows read once (a
-    common table expression read more than once is kept) once per facet. Only numbered names and
-    positions go into the text; values stay parameters."""
+    grouped counts took 9 ms). SQLite has no grouping sets. The rows are read once (a common table
+    expression read more than once is kept); a facet of one of the table's own columns (`whole`:
+    {position: its model field}) is then read whole, its values joined into one text by
+    group_concat() and counted in Python, and any other grouped and counted by the database. At a
+    million excerpts, the four counted facets of `?stance=critical` took 13.6 ms of SQL that way
+    against 29.2 ms grouped (on a slow day), and their counting in Python about 6 ms. Only numbered
+    names and positions go into the text; values stay parameters."""
     width = max(max(columns) for columns in groups) + 1
     names = ", ".join(f"c{number}" for number in range(width))
     if connection.vendor == "postgresql":
@@ -646,16 +684,36 @@ def _counting_sql(first, groups, connection):
                 yield position, cells[columns[0]], cells[columns[-1]], row[-1]
 
         return sql, read
-    arms = " UNION ALL ".join(
-        f"SELECT {position}, c{columns[0]}, c{columns[-1]}, COUNT(*) "  # noqa: S608  # nosec B608
-        f"FROM first GROUP BY {', '.join(f'c{number}' for number in columns)}"
-        for position, columns in enumerate(groups)
-    )
+    arms = []
+    for position, columns in enumerate(groups):
+        if position in whole:
+            # The values joined, and how many there are (NULLs are left out of both).
+            counted = f"c{columns[0]}" if whole[position].null else "*"
+            arms.append(
+                f"SELECT {position}, group_concat(c{columns[0]}, '{SEPARATOR}'), NULL, "  # noqa: S608  # nosec B608
+                f"COUNT({counted}) FROM first"
+            )
+        else:
+            arms.append(
+                f"SELECT {position}, c{columns[0]}, c{columns[-1]}, COUNT(*) "  # noqa: S608  # nosec B608
+                f"FROM first GROUP BY {', '.join(f'c{number}' for number in columns)}"
+            )
 
     def read(row):
-        yield row
+        position = row[0]
+        if position not in whole:
+            yield row
+            return
+        joined, n = row[1], row[3]
+        values = joined.split(SEPARATOR) if n else []
+        if len(values) != n:
+            raise _Joined
+        to_python = whole[position].to_python
+        for value, count in Counter(values).items():
+            value = to_python(value)
+            yield position, value, value, count
 
-    return f"WITH first ({names}) AS ({first}) {arms}", read
+    return f"WITH first ({names}) AS ({first}) {' UNION ALL '.join(arms)}", read  # noqa: S608  # nosec B608
 
 
 def _organisation_counts(rows):
