@@ -511,7 +511,7 @@ class DocumentFilter(RecordFilterSet):
         return " ".join(words)
 
 
-def facet_counts(queryset, facets, limit=10, pinned=None, rows=0):
+def facet_counts(queryset, facets, limit=10, *, pinned=None, rows=None):
     """{facet's name: [(value, label, count)]}: each facet's most frequent values among the first
     COUNT_LIMIT rows of the list `queryset` in its order (all of them, in a shorter list), most
     frequent first, then by label. `facets` are the list's (name, field, label field or None).
@@ -521,6 +521,8 @@ def facet_counts(queryset, facets, limit=10, pinned=None, rows=0):
     value `rows` times, without counting. The typical filtered list, `?stance=critical`, counts four
     facets rather than five."""
     pinned = pinned or {}
+    if pinned and rows is None:
+        raise TypeError("facet_counts() counts no pinned facet without the number of rows")
     counted = {name: [(value, value, rows)] if rows else [] for name, value in pinned.items()}
     rest = [facet for facet in facets if facet[0] not in pinned]
     if rest and queryset.model is Excerpt:
@@ -543,7 +545,9 @@ def pinned_facets(filterset, facets):
         choice, value = filterset.filters.get(name), values.get(name)
         if (
             label_field is None
-            and value not in (None, "")
+            # A text, as the database hands out the field's values (a choice of numbers comes as one).
+            and isinstance(value, str)
+            and value
             and type(choice) is filters.ChoiceFilter
             and choice.method is None
             and choice.field_name == field
@@ -569,8 +573,8 @@ def facet(queryset, field, label_field=None, limit=10):
 
 
 def _excerpt_facet_counts(queryset, facets, limit):
-    """facet_counts() of an excerpt list, in one query: the list's first COUNT_LIMIT rows are read
-    once, in its order, and each facet's values among them counted.
+    """facet_counts() of an excerpt list, in one query (two in the rare case of _Joined): the list's
+    first COUNT_LIMIT rows are read once, in its order, and each facet's values among them counted.
 
     The index that orders a list holds every facet's column (see Excerpt.Meta.indexes), so the rows
     come from it alone. At a million excerpts, the facets of `?stance=critical` took 26 ms on SQLite
@@ -644,7 +648,8 @@ def _whole_column(columns):
         field = Excerpt._meta.get_field(columns[0])
     except FieldDoesNotExist:
         return None
-    return field if field.column == columns[0] or field.attname == columns[0] else None
+    own = field.concrete and not field.many_to_many and field.model is Excerpt
+    return field if own and columns[0] in (field.column, field.attname) else None
 
 
 def _counting_sql(first, groups, connection, whole):
@@ -659,7 +664,7 @@ def _counting_sql(first, groups, connection, whole):
     group_concat() and counted in Python, and any other grouped and counted by the database. At a
     million excerpts, the four counted facets of `?stance=critical` took 13.6 ms of SQL that way
     against 29.2 ms grouped (on a slow day), and their counting in Python about 6 ms. Only numbered
-    names and positions go into the text; values stay parameters."""
+    names, positions and the separator go into the text; values stay parameters."""
     width = max(max(columns) for columns in groups) + 1
     names = ", ".join(f"c{number}" for number in range(width))
     if connection.vendor == "postgresql":
@@ -705,7 +710,9 @@ def _counting_sql(first, groups, connection, whole):
             yield row
             return
         joined, n = row[1], row[3]
-        values = joined.split(SEPARATOR) if n else []
+        # (No values at all: NULL. A column that the schema says holds no NULL and does, counted
+        # whole, has fewer values than rows, and is grouped too.)
+        values = [] if joined is None else joined.split(SEPARATOR)
         if len(values) != n:
             raise _Joined
         to_python = whole[position].to_python

@@ -190,7 +190,7 @@ class RecordListView(FilterView):
             current = values.get(name)
             current_key = getattr(current, "slug", current)
             items = []
-            for value, label, count in counted[name]:
+            for value, label, n in counted[name]:
                 if name == "country":
                     label = country_name(value)
                 elif label_field is None:
@@ -199,7 +199,7 @@ class RecordListView(FilterView):
                 items.append(
                     {
                         "label": label,
-                        "count": count,
+                        "count": n,
                         "active": active,
                         "url": query_with(self.request, **{name: None if active else value}),
                     }

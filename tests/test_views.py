@@ -406,20 +406,26 @@ def test_excerpt_facets_read_in_one_query_count_what_grouped_counts_do(client, r
             assert shown == {label: n for label, (*_, n) in zip(labels, counted, strict=True)}
 
 
+@pytest.mark.parametrize("limit", [None, 3])  # 3: the counts stop at the first three rows
 @pytest.mark.parametrize(
     "name, query, pinned",
     [("excerpt_list", {"stance": "critical"}, {"stance"}),
      ("excerpt_list", {"country": "KZ", "document_kind": "final"}, {"country", "document_kind"}),
+     ("excerpt_list", {"q": "finding", "sort": "relevance", "stance": "critical"}, {"stance"}),
      ("excerpt_list", {"organisation": "odihr", "topic": "voting"}, set()),  # a family, and other topics
      ("excerpt_list", {"stance": "nonsense"}, set()),  # an invalid value filters nothing
      ("characterisation_list", {"fidelity": "selective"}, {"fidelity"}),
-     ("election_list", {"country": "KZ", "kind": "parliamentary"}, {"country", "kind"})],
+     ("election_list", {"country": "KZ", "kind": "parliamentary"}, {"country", "kind"}),
+     ("mission_list", {"mission_type": "eom", "country": "KZ"}, {"mission_type", "country"}),
+     ("document_list", {"kind": "preliminary"}, {"kind"})],
 )  # fmt: skip
-def test_a_facet_pinned_by_its_own_filter_is_the_count_uncounted(client, record, monkeypatch, name, query, pinned):
-    # Every row of ?stance=critical is critical: its stance facet is the list's count, and only the
-    # other facets are counted by the database.
+def test_a_facet_pinned_by_its_own_filter_is_not_counted(client, record, monkeypatch, name, query, pinned, limit):
+    # Every row of ?stance=critical is critical: its stance facet is that value as many times as
+    # the facets count rows, and only the other facets are counted by the database.
     from observers import filters
 
+    if limit:
+        monkeypatch.setattr(filters, "COUNT_LIMIT", limit)
     record.add_excerpts(12)
     counted_fields = []
     excerpt_facet_counts, facet = filters._excerpt_facet_counts, filters.facet
@@ -435,15 +441,19 @@ def test_a_facet_pinned_by_its_own_filter_is_the_count_uncounted(client, record,
     monkeypatch.setattr(filters, "_excerpt_facet_counts", counting_excerpt_facets)
     monkeypatch.setattr(filters, "facet", counting_facet)
     response = client.get(reverse(f"observers:{name}"), query)
-    facets = response.context["view"].facets
-    assert {name for name, field, _ in facets if field in counted_fields} == {name for name, _, _ in facets} - pinned
+    view = response.context["view"]
+    assert {name for name, field, _ in view.facets if field in counted_fields} == {
+        name for name, _, _ in view.facets
+    } - pinned
+    # What counting every facet gives: the pinned ones are the same.
+    every_facet = filters.facet_counts(view.object_list, view.facets)
     groups = {group["name"]: group["items"] for group in response.context["facet_groups"]}
-    count = response.context["paginator"].count
-    assert count
     for name in pinned:
         (item,) = groups[name]
+        ((value, _, n),) = every_facet[name]
+        assert n == min(response.context["paginator"].count, filters.COUNT_LIMIT) > 0
         rest = "&".join(f"{key}={value}" for key, value in query.items() if key != name)
-        assert (item["count"], item["active"], item["url"]) == (count, True, "?" + rest)
+        assert (value, item["count"], item["active"], item["url"]) == (query[name], n, True, "?" + rest)
 
 
 def test_facet_values_holding_the_separator_are_counted_grouped(client, record):
@@ -471,6 +481,33 @@ def test_facet_values_holding_the_separator_are_counted_grouped(client, record):
         assert {item["label"]: item["count"] for item in groups[name]} == {label[v]: n for v, n in expected.items()}
     counting = [query for query in queries if "COUNT(" in query["sql"] and "first" in query["sql"]]
     assert len(counting) == (2 if connection.vendor == "sqlite" else 1)
+
+
+def test_facets_read_whole_leave_out_empty_values_as_grouped_counts_did(client, record):
+    # An excerpt without an organisation (its copy empty: NULL) is in no organisation's count, and
+    # an empty country or document kind ('') is a value of its own, as in a grouped count.
+    from django.db.models import Count
+
+    record.add_excerpts(6)
+    changed = list(Excerpt.objects.published().order_by("pk")[:3].values_list("pk", flat=True))
+    Excerpt.objects.filter(pk__in=changed[:2]).update(organisation=None)
+    Excerpt.objects.filter(pk__in=changed[1:]).update(country="", document_kind="")
+    record_changed()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("observers:excerpt_list"))
+    assert len([query for query in queries if "COUNT(" in query["sql"] and "first" in query["sql"]]) == 1
+    groups = {group["name"]: group["items"] for group in response.context["facet_groups"]}
+    listed = Excerpt.objects.published()
+    organisations = listed.exclude(organisation=None).values("organisation__name").annotate(n=Count("*"))
+    assert {item["label"]: item["count"] for item in groups["organisation"]} == {
+        row["organisation__name"]: row["n"] for row in organisations
+    }
+    for name in ("country", "document_kind"):
+        expected = {row[name]: row["n"] for row in listed.values(name).annotate(n=Count("*"))}
+        assert expected[""] == 2
+        choices = dict(response.context["filter"].form.fields[name].choices)
+        label = {value: country_name(value) if name == "country" else choices.get(value, value) for value in expected}
+        assert {item["label"]: item["count"] for item in groups[name]} == {label[v]: n for v, n in expected.items()}
 
 
 def test_beyond_the_count_limit_facets_count_the_first_rows_listed(client, record, monkeypatch):
@@ -1107,7 +1144,7 @@ def test_a_list_s_count_reads_only_the_rows_it_counts(client, record, name):
 @pytest.mark.parametrize("query", ["", "?organisation=osce", "?organisation=osce&stance=critical&country=KZ", "?q=the"])
 def test_excerpt_list_query_budget(client, record, rows, query):
     # A list or search page with F facets runs at most 3 + F queries. On the first visit after the
-    # record changed: the count, the page, one query for the five facets' values and one for the
+    # record changed: the count, the page, one query for the facets' values and one for the
     # topics' names they show, and the organisations and topics the form offers (2). Later visits
     # find facets, form and organisations in the cache: the count and the page.
     record.add_excerpts(rows)
@@ -1178,7 +1215,8 @@ def test_facets_and_form_are_cached_until_the_record_changes(client, record):
     url = reverse("observers:excerpt_list") + "?country=KZ"
     cold = count_queries(client, url)
     warm = count_queries(client, url)
-    # The five facets' values and their topics' names, and the form's two database-backed choice lists.
+    # The facets' values (one query for the five) and their topics' names, and the form's two
+    # database-backed choice lists.
     assert warm == cold - 2 - 2
     stance = facet_counts(client, url, "stance")
     assert stance["Critical"] == 2
