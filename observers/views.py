@@ -189,12 +189,14 @@ class RecordListView(FilterView):
             form_field = self.filterset.form.fields[name]
             current = values.get(name)
             current_key = getattr(current, "slug", current)
+            # A choice's label, read once for the facet's values.
+            choices = dict(form_field.choices) if label_field is None and name != "country" else {}
             items = []
             for value, label, n in counted[name]:
                 if name == "country":
                     label = country_name(value)
                 elif label_field is None:
-                    label = dict(form_field.choices).get(value, value)
+                    label = choices.get(value, value)
                 active = str(value) == str(current_key)
                 items.append(
                     {
