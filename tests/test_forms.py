@@ -1,4 +1,4 @@
-"""The form renderer's drop-down lists (electionsite/forms.py), written as Django's templates write them."""
+"""The form renderer's drop-down lists and inputs (electionsite/forms.py), written as Django's templates write them."""
 
 import re
 
@@ -14,6 +14,7 @@ from .test_views import Record
 
 pytestmark = pytest.mark.django_db
 SELECT = re.compile(r"<select\b.*?</select>", re.DOTALL)
+INPUT = re.compile(r"<input\b[^>]*>")
 
 
 def page_urls(record):
@@ -31,6 +32,7 @@ def page_urls(record):
 def admin_urls(record):
     return [
         reverse("admin:observers_excerpt_changelist"),
+        reverse("admin:observers_document_changelist"),
         reverse("admin:observers_excerpt_add"),
         reverse("admin:observers_excerpt_change", args=[record.claim.pk]),
         reverse("admin:observers_mission_change", args=[record.odihr_mission.pk]),
@@ -45,26 +47,31 @@ def record(db):
     return Record()
 
 
-def selects(client, urls):
+def fragments(client, urls, pattern=SELECT):
     cache.clear()  # the filter forms' HTML is cached
     found = {}
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        found[url] = SELECT.findall(response.content.decode())
+        # A form's token differs from one response to the next.
+        found[url] = [f for f in pattern.findall(response.content.decode()) if "csrfmiddlewaretoken" not in f]
     return found
 
 
-def _counted(written):
+def selects(client, urls):
+    return fragments(client, urls)
+
+
+def _counted(written, name="render_select"):
     from electionsite import forms
 
-    original = forms.render_select
+    original = getattr(forms, name)
 
-    def render_select(widget):
+    def counted(widget):
         written.append(widget["name"])
         return original(widget)
 
-    return render_select
+    return counted
 
 
 def test_drop_down_lists_are_written_as_django_s_templates_write_them(superuser_client, record, monkeypatch):
@@ -84,6 +91,70 @@ def test_drop_down_lists_are_written_as_django_s_templates_write_them(superuser_
         finally:
             get_default_renderer.cache_clear()
     assert ours == stock
+
+
+def test_inputs_are_written_as_django_s_templates_write_them(superuser_client, record, monkeypatch):
+    urls = page_urls(record) + admin_urls(record)
+    written = []
+    monkeypatch.setattr("electionsite.forms.render_input", _counted(written, "render_input"))
+    ours = fragments(superuser_client, urls, INPUT)
+    found = [fragment for fragments in ours.values() for fragment in fragments]
+    # Written by it: the public filter forms' inputs, the admin list's check boxes, its forms' texts,
+    # numbers and hidden ids (the site's search box and the forms' tokens are written by their pages).
+    assert len(written) > 40 and {"q", "year_from", "_selected_action", "title"} <= set(written)
+    assert any(name.endswith("-TOTAL_FORMS") for name in written)
+    assert {'type="checkbox"', 'type="hidden"', 'type="text"', 'type="number"'} <= {
+        re.search(r'type="\w+"', fragment).group() for fragment in found
+    }
+    assert any(" checked" in fragment for fragment in found)
+    with override_settings(FORM_RENDERER="django.forms.renderers.DjangoTemplates"):
+        get_default_renderer.cache_clear()
+        try:
+            stock = fragments(superuser_client, urls, INPUT)
+        finally:
+            get_default_renderer.cache_clear()
+    assert ours == stock
+
+
+def test_awkward_inputs_are_written_as_django_s_templates_write_them():
+    import datetime
+    from decimal import Decimal
+
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+    from django.utils.safestring import mark_safe
+
+    attrs = {"id": "id_<x>", "required": True, "disabled": False, "data-n": 3, "data-m": Marked()}
+    cases = [
+        (forms.TextInput(attrs=attrs), ['a"b<c>&', "", None, mark_safe("<i>kept</i>"), Marked(), 3]),
+        (forms.NumberInput(attrs=attrs), [Decimal("1.50"), 0, None]),
+        (forms.DateInput(attrs=attrs), [datetime.date(2026, 12, 3), "not a date", None]),
+        (forms.CheckboxInput(attrs=attrs), [True, False, None, "on", ""]),
+        (forms.HiddenInput(attrs=attrs), ['"quoted"', None]),
+        (forms.EmailInput(), ["a@b.c"]),
+        (forms.URLInput(), ["https://example.org/?a=1&b=<2>"]),
+        (forms.PasswordInput(render_value=True), ["secret"]),
+    ]
+    for widget, values in cases:
+        for value in values:
+            ours = widget.render('na"me', value, renderer=FormRenderer())
+            stock = widget.render('na"me', value, renderer=DjangoTemplates())
+            assert ours == stock, (widget, value)
+    assert ours.startswith("<input ")
+
+
+def test_an_input_whose_template_a_project_overrides_is_left_to_django(monkeypatch):
+    from django import forms
+
+    renderer = FormRenderer()
+    monkeypatch.setattr(renderer, "_stock", False, raising=False)  # as if input.html were overridden
+    called = []
+    monkeypatch.setattr("electionsite.forms.render_input", lambda widget: called.append(widget))
+    html = forms.TextInput().render("n", "v", renderer=renderer)
+    assert called == [] and html == '<input type="text" name="n" value="v">'
+    # A template that does more than include input.html is Django's to render.
+    assert not FormRenderer()._writes_an_input("django/forms/widgets/textarea.html")
+    assert FormRenderer()._writes_an_input("django/forms/widgets/checkbox.html")
 
 
 class Marked:
