@@ -172,6 +172,7 @@ ORDERED_READS = [
         "excerpt_public_by_published",
         "excerpt_public_char_key",
         "document_published_by_date",
+        "document_by_date_title",  # the admin's document list
     )
 ] + [
     "VIRTUAL TABLE INDEX 192:M2",
