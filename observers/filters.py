@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.models import Count
+from django.utils.choices import BaseChoiceIterator
 from django_countries import countries
 
 from . import search
@@ -16,16 +17,31 @@ YEAR_BOUNDS = {"min_value": 1900, "max_value": 2100}
 MAX_TEXT = search.MAX_QUERY_LENGTH
 
 
+class Prepared(BaseChoiceIterator):
+    """Choices that `func` returns ready, as (value, label) pairs of text, iterated as they are.
+
+    Given as a function, a form copies them for each request without copying the choices
+    themselves; but Django normalises a function's choices again on every pass over them, one call
+    per choice (250 countries, 185 languages), several passes per form."""
+
+    def __init__(self, func):
+        self.func = func
+
+    def __iter__(self):
+        return iter(self.func())
+
+    def __len__(self):
+        return len(self.func())
+
+
 @functools.cache
-def country_choices():
-    """The countries, named once per process: django-countries names all 250 again on every pass."""
-    return list(countries)
+def _countries():
+    return [(str(code), str(name)) for code, name in countries]
 
 
-def language_choices():
-    """The languages: given as a function, which a form copies for each request without copying the
-    185 choices themselves."""
-    return LANGUAGE_CHOICES
+# The countries, named once per process: django-countries names all 250 again on every pass.
+country_choices = Prepared(_countries)
+language_choices = Prepared(lambda: LANGUAGE_CHOICES)
 
 
 class IntegerFilter(filters.NumberFilter):
