@@ -3,6 +3,7 @@ import functools
 import hashlib
 import json
 from collections import defaultdict
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
@@ -32,16 +33,40 @@ def absolute(request, obj_or_path):
     return request.build_absolute_uri(path)
 
 
+# What chooses a page of a list, not its rows.
+PAGE_PARAMETERS = ("page", "after")
+
+
 def query_with(request, **changes):
-    """The current query string with some parameters set (a value) or removed (None); never `page`."""
+    """The current query string with some parameters set (a value) or removed (None); never the page
+    (`page`, `after`): a changed filter starts from the first page."""
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in PAGE_PARAMETERS:
+        query.pop(name, None)
     for name, value in changes.items():
         query.pop(name, None)
         if value is not None:
             query[name] = value
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+def links_with(request, name):
+    """A function giving query_with(request, name=value) for any value: for a facet's many links,
+    the rest of the query is copied and encoded once."""
+    query = request.GET.copy()
+    for dropped in (*PAGE_PARAMETERS, name):
+        query.pop(dropped, None)
+    rest, encoding = query.urlencode(), query.encoding
+
+    def link(value):
+        if value is None:
+            return f"?{rest}" if rest else "?"
+        # As QueryDict.urlencode() writes a parameter.
+        pair = urlencode({name.encode(encoding): str(value).encode(encoding)})
+        return f"?{rest}&{pair}" if rest else f"?{pair}"
+
+    return link
 
 
 def published_excerpts():
@@ -70,10 +95,6 @@ class BoundedPaginator(Paginator):
         # Of the ids alone: a list's annotations (each election's number of missions, a subquery)
         # would otherwise be computed for every row counted.
         return self.object_list.order_by().values("pk")[: filters.COUNT_LIMIT + 1].count()
-
-
-# What chooses a page of a list, not its rows.
-PAGE_PARAMETERS = ("page", "after")
 
 
 class RecordListView(FilterView):
@@ -192,6 +213,7 @@ class RecordListView(FilterView):
             # A choice's label, read once for the facet's values.
             choices = dict(form_field.choices) if label_field is None and name != "country" else {}
             items = []
+            link = links_with(self.request, name)
             for value, label, n in counted[name]:
                 if name == "country":
                     label = country_name(value)
@@ -203,7 +225,7 @@ class RecordListView(FilterView):
                         "label": label,
                         "count": n,
                         "active": active,
-                        "url": query_with(self.request, **{name: None if active else value}),
+                        "url": link(None if active else value),
                     }
                 )
             if items:

@@ -1122,6 +1122,30 @@ def test_a_page_of_the_whole_list_is_read_as_its_first_page_is(client, record):
     assert {excerpt.stance for excerpt in filtered.context["object_list"]} == {"critical"}
 
 
+def test_links_that_change_a_filter_start_from_the_first_page(client, record):
+    # A facet's link, a filter's removal and the exports drop the page (`after` as `page`): on a
+    # continued page as on the first, and on the first after a continued page's facets were cached
+    # (they are cached whatever the page).
+    record.add_excerpts(30)
+    url = reverse("observers:excerpt_list")
+    after = client.get(f"{url}?stance=critical").context["next_key"]
+    assert after is not None
+    cache.clear()
+    for response in (
+        client.get(f"{url}?stance=critical&after={after}&page=2"),
+        client.get(f"{url}?stance=critical"),
+    ):
+        links = [item["url"] for group in response.context["facet_groups"] for item in group["items"]]
+        links += [active["remove_url"] for active in response.context["active_filters"]]
+        links += [response.context["csv_url"], response.context["json_url"]]
+        assert len(links) > 5 and any("stance=critical" in link for link in links)
+        assert not [link for link in links if "after=" in link or "page=" in link]
+        # Each facet's link is its own value set, or (the active one) removed, in the query's order.
+        for group in response.context["facet_groups"]:
+            for item in group["items"]:
+                assert item["url"].startswith("?stance=critical&" if group["name"] != "stance" else "?")
+
+
 def test_no_template_asks_a_row_for_what_it_lacks(client, record, caplog):
     # An attribute that an object lacks costs Django a dir() of the object, and a logged exception,
     # each time a template asks for it: on a page of 25 characterisations, 25 times. (A variable the
