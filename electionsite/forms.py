@@ -6,8 +6,8 @@ organisations, topics), took 36 ms to render, the options nearly all of it. An <
 including another, which includes a third for the attributes: the admin's list of 100 documents
 spent a quarter of its time writing the rows' check boxes. `FormRenderer` writes a select and its
 options, and each input, exactly as those templates do (tests compare them on every public form and
-the admin's), and leaves every other template to Django. A project or app that overrides one of
-those templates is rendered by Django, as before.
+the admin's), and leaves every other template to Django. Should one of those templates not be
+Django's own (a renderer that reads the project's templates first), it is left to Django too.
 """
 
 import html
@@ -41,10 +41,15 @@ def _shown(value):
 
 def _text(value):
     """What the templates' {{ value|stringformat:'s' }} writes: the value's text, escaped unless the
-    value is marked safe."""
+    value or its text is marked safe (an object whose text is made by format_html, a lazy text
+    marked safe)."""
     if type(value) is str:
         return html.escape(value)
-    return value if isinstance(value, SafeData) else escape(str(value))
+    if isinstance(value, SafeData):
+        return value
+    # As the filter formats it: "%" hands back the SafeString a __str__ may return, as it is.
+    text = str(value) if isinstance(value, tuple) else "%s" % value  # noqa: UP031
+    return text if isinstance(text, SafeData) else escape(text)
 
 
 def _attrs(attrs):

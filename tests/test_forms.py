@@ -124,9 +124,9 @@ def test_awkward_inputs_are_written_as_django_s_templates_write_them():
     from django.forms.renderers import DjangoTemplates
     from django.utils.safestring import mark_safe
 
-    attrs = {"id": "id_<x>", "required": True, "disabled": False, "data-n": 3, "data-m": Marked()}
+    attrs = awkward_attributes()
     cases = [
-        (forms.TextInput(attrs=attrs), ['a"b<c>&', "", None, mark_safe("<i>kept</i>"), Marked(), 3]),
+        (forms.TextInput(attrs=attrs), ['a"b<c>&', "", None, mark_safe("<i>kept</i>"), Marked(), MadeSafe(), 3]),
         (forms.NumberInput(attrs=attrs), [Decimal("1.50"), 0, None]),
         (forms.DateInput(attrs=attrs), [datetime.date(2026, 12, 3), "not a date", None]),
         (forms.CheckboxInput(attrs=attrs), [True, False, None, "on", ""]),
@@ -167,6 +167,31 @@ class Marked:
         return "<marked>"
 
 
+class MadeSafe:
+    """A value whose text is made safe (by format_html), though the value itself is not."""
+
+    def __str__(self):
+        from django.utils.html import format_html
+
+        return format_html("<i>{}</i>", "<made>")
+
+
+def awkward_attributes():
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    return {
+        "id": "id_<x>",
+        "required": True,
+        "disabled": False,
+        "data-n": 3,
+        "data-m": Marked(),
+        "data-s": MadeSafe(),
+        "data-l": mark_safe(gettext_lazy("a<b")),  # noqa: S308
+        "data-t": ("a", "<b>"),
+    }
+
+
 def test_awkward_choices_are_written_as_django_s_templates_write_them():
     import datetime
     from decimal import Decimal
@@ -186,9 +211,10 @@ def test_awkward_choices_are_written_as_django_s_templates_write_them():
         ("lazy", gettext_lazy("Lazy label")),
         ("safe", mark_safe("<i>kept</i>")),
         (Marked(), Marked()),
+        (MadeSafe(), MadeSafe()),
         ("Group & co", [("x", "in a <group>"), ("y", "another")]),
     ]
-    attrs = {"id": "id_<x>", "required": True, "disabled": False, "data-n": 3, "data-m": Marked()}
+    attrs = awkward_attributes()
     for widget in (forms.Select(attrs=attrs, choices=choices), forms.SelectMultiple(attrs=attrs, choices=choices)):
         for value in (None, 'a"b<c>&', ["x", "1"], "safe"):
             ours = widget.render('na"me', value, renderer=FormRenderer())
