@@ -39,9 +39,13 @@ def _countries():
     return [(str(code), str(name)) for code, name in countries]
 
 
+def _languages():
+    return LANGUAGE_CHOICES
+
+
 # The countries, named once per process: django-countries names all 250 again on every pass.
 country_choices = Prepared(_countries)
-language_choices = Prepared(lambda: LANGUAGE_CHOICES)
+language_choices = Prepared(_languages)
 
 
 class IntegerFilter(filters.NumberFilter):
