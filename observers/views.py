@@ -78,6 +78,25 @@ def published_excerpts():
     )
 
 
+# What an excerpt's card (observers/_excerpt.html) shows, and the sort key that continues a list.
+CARD_FIELDS = [
+    "language", "text", "translation", "translation_status", "stance", "is_headline", "is_characterisation",
+    "fidelity", "page", "paragraph", "sort_key", "mission__organisation__name", "mission__organisation__acronym",
+    "document__url", "document__author", "document__title", "document__date", "document__publisher__name",
+]  # fmt: skip
+
+
+def excerpt_cards(*more):
+    """Published excerpts with what their cards show (and the fields `more`), and no more: a list's 25
+    rows and their parents otherwise bring every column (the missions' and documents' notes, every
+    record's three dates, each parsed)."""
+    return (
+        Excerpt.objects.published()
+        .select_related("document__publisher", "mission__organisation")
+        .only(*CARD_FIELDS, *more)
+    )
+
+
 def parse_key(value):
     """A sort key from a “continue after” link, or None if it is not one."""
     try:
@@ -486,7 +505,7 @@ class ExcerptListView(RecordListView):
 
     def get_queryset(self):
         # Cards show no topics: only the permalink page does.
-        return published_excerpts()
+        return excerpt_cards()
 
 
 class CharacterisationListView(RecordListView):
@@ -505,10 +524,11 @@ class CharacterisationListView(RecordListView):
     export_name = "characterisation"
 
     def get_queryset(self):
+        # Each beside its primary passages (observers/_comparison.html): cards, and the fidelity note.
         return (
-            published_excerpts()
+            excerpt_cards("fidelity_note")
             .characterisations()
-            .prefetch_related(Prefetch("primary_excerpts", queryset=published_excerpts()))
+            .prefetch_related(Prefetch("primary_excerpts", queryset=excerpt_cards()))
         )
 
 
