@@ -37,14 +37,19 @@ def absolute(request, obj_or_path):
 PAGE_PARAMETERS = ("page", "after")
 
 
-def query_with(request, **changes):
-    """The current query string with some parameters set (a value) or removed (None); never the page
-    (`page`, `after`): a changed filter starts from the first page."""
+def _query_without(request, names):
+    """A copy of the request's query without the parameters `names`, nor the page (`page`, `after`):
+    a changed filter starts from the first page."""
     query = request.GET.copy()
-    for name in PAGE_PARAMETERS:
+    for name in (*PAGE_PARAMETERS, *names):
         query.pop(name, None)
+    return query
+
+
+def query_with(request, **changes):
+    """The current query string with some parameters set (a value) or removed (None); never the page."""
+    query = _query_without(request, changes)
     for name, value in changes.items():
-        query.pop(name, None)
         if value is not None:
             query[name] = value
     encoded = query.urlencode()
@@ -54,9 +59,7 @@ def query_with(request, **changes):
 def links_with(request, name):
     """A function giving query_with(request, name=value) for any value: for a facet's many links,
     the rest of the query is copied and encoded once."""
-    query = request.GET.copy()
-    for dropped in (*PAGE_PARAMETERS, name):
-        query.pop(dropped, None)
+    query = _query_without(request, [name])
     rest, encoding = query.urlencode(), query.encoding
 
     def link(value):
