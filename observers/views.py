@@ -89,6 +89,25 @@ CARD_FIELDS = [
 ]  # fmt: skip
 
 
+# What an excerpt shows on an election's or a mission's page, whose missions the page has read
+# already: its card's own fields and its document's, and what groups it under its document and
+# beside the passages it reports.
+PASSAGE_FIELDS = [
+    *(field for field in CARD_FIELDS if not field.startswith("mission__")),
+    "mission", "document__kind", "fidelity_note",
+]  # fmt: skip
+
+
+# What an election's page shows of each mission (its verdict matrix), and of the mission's
+# organisation and verdict passage (the cards of its passages name the organisation too).
+MATRIX_FIELDS = [
+    "organisation", "election", "mission_type", "head", "core_team", "long_term_observers",
+    "short_term_observers", "accredited_observers", "deployed_from", "deployed_to", "verdict", "verdict_excerpt",
+    "organisation__name", "organisation__acronym", "organisation__slug", "organisation__endorsed_declaration",
+    "verdict_excerpt__text", "verdict_excerpt__language",
+]  # fmt: skip
+
+
 def excerpt_cards(*more):
     """Published excerpts with what their cards show (and the fields `more`), and no more: a list's 25
     rows and their parents otherwise bring every column (the missions' and documents' notes, every
@@ -806,7 +825,8 @@ class ElectionDetailView(DetailView):
         missions = list(
             Mission.objects.published()
             .filter(election=election)
-            .select_related("organisation", "verdict_excerpt__document")
+            .select_related("organisation", "verdict_excerpt")
+            .only(*MATRIX_FIELDS)
             .prefetch_related("joint_partners")
             .order_by("organisation__name", "mission_type")
         )
@@ -882,13 +902,13 @@ class Passages:
         Their missions are those of `missions` ({pk: mission, with its organisation}), which the page
         has read already, rather than read again with every excerpt."""
         # Only what an excerpt on these pages shows: its document and publisher, and its mission.
-        excerpts = self.excerpts.select_related(None).select_related("document__publisher")
+        excerpts = self.excerpts.select_related(None).select_related("document__publisher").only(*PASSAGE_FIELDS)
         rows = excerpts.filter(pk__in=pks).in_bulk()
         shown = {pk: rows[pk] for pk in pks if pk in rows}
         # The passages a characterisation claims to report, for the characterisations alone: Django
         # prepares a queryset per excerpt it prefetches for.
         characterisations = [excerpt for excerpt in shown.values() if excerpt.is_characterisation]
-        primary = published_excerpts().select_related(None).select_related("document__publisher")
+        primary = published_excerpts().select_related(None).select_related("document__publisher").only(*PASSAGE_FIELDS)
         prefetch_related_objects(characterisations, Prefetch("primary_excerpts", queryset=primary))
         listed = [*shown.values(), *(p for c in characterisations for p in c.primary_excerpts.all())]
         missing = {excerpt.mission_id for excerpt in listed} - missions.keys()
