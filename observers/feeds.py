@@ -8,6 +8,14 @@ from .filters import ExcerptFilter
 from .views import published_excerpts
 
 FEED_LENGTH = 50
+# What an entry shows: its excerpt, the excerpt's mission, organisation, election and document.
+FEED_FIELDS = [
+    "language", "text", "translation", "translation_status", "stance", "is_characterisation", "fidelity",
+    "published_at", "updated_at", "mission__organisation__name", "mission__organisation__acronym",
+    "mission__mission_type", "mission__election__country", "mission__election__kind", "mission__election__chamber",
+    "mission__election__election_date", "mission__election__round", "document__title", "document__date",
+    "document__author", "document__publisher__name",
+]  # fmt: skip
 # XML 1.0 cannot carry these: a vertical tab pasted into an excerpt or typed into a search would
 # otherwise make the whole feed fail.
 NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -49,7 +57,7 @@ class ExcerptFeed(Feed):
         return reverse("observers:excerpt_list") + (f"?{query}" if query else "")
 
     def items(self, filterset):
-        return filterset.qs.order_by("-published_at", "-pk")[:FEED_LENGTH]
+        return filterset.qs.only(*FEED_FIELDS).order_by("-published_at", "-pk")[:FEED_LENGTH]
 
     def item_title(self, excerpt):
         label = "Characterisation" if excerpt.is_characterisation else excerpt.get_stance_display()

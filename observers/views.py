@@ -780,7 +780,7 @@ class HomeView(TemplateView):
         numbers = record_numbers()
         context.update(
             numbers=numbers,
-            recent_excerpts=published_excerpts().order_by("-published_at", "-pk")[:6],
+            recent_excerpts=excerpt_cards().order_by("-published_at", "-pk")[:6],
             recent_elections=Election.objects.filter(Exists(missions.filter(election=OuterRef("pk"))))
             .annotate(mission_count=published_missions_of("election"))
             .order_by("-election_date", "-pk")[:6],
@@ -1001,7 +1001,7 @@ class DocumentDetailView(PreviewMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            excerpts=published_excerpts().filter(document=self.object).order_by("page", "paragraph", "pk"),
+            excerpts=excerpt_cards().filter(document=self.object).order_by("page", "paragraph", "pk"),
             missions=self.object.missions.published().select_related("organisation", "election"),
         )
         return context
