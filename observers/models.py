@@ -1,5 +1,6 @@
 import datetime
 import functools
+import re
 
 from django.conf.locale import LANG_INFO
 from django.contrib.postgres.search import SearchVectorField
@@ -175,7 +176,7 @@ class Organisation(TimeStamped):
         return self.short_name
 
     def get_absolute_url(self):
-        return reverse("observers:organisation_detail", kwargs={"slug": self.slug})
+        return record_url("observers:organisation_detail", "slug", self.slug)
 
     def clean(self):
         if self.endorsed_declaration_on and not self.endorsed_declaration:
@@ -208,22 +209,38 @@ class Topic(models.Model):
         return self.name
 
 
+# A value that an address of the record's carries as it is: an id, or a slug of ASCII letters,
+# digits, hyphens and underscores (a slug field's), which reverse() leaves unquoted.
+PLAIN_URL_VALUE = re.compile(r"[-a-zA-Z0-9_]+")
+URL_MARKER = "987654321"  # a value that the patterns' int and slug converters both accept
+
+
 @functools.cache
-def _excerpt_url_parts():
-    marker = 987654321
-    return reverse("observers:excerpt_detail", kwargs={"pk": marker}).split(str(marker))
+def _url_parts(name, kwarg):
+    """What comes before and after the value in the address `name` with the one keyword `kwarg`:
+    the pattern reversed once per process (reverse() took a fifth of an organisation's page, which
+    names 50 missions and their elections)."""
+    return tuple(reverse(name, kwargs={kwarg: URL_MARKER}).split(URL_MARKER))
+
+
+def record_url(name, kwarg, value):
+    """reverse(name, kwargs={kwarg: value}) for one of the record's pages, without resolving the
+    pattern again; a value that is not plain (see PLAIN_URL_VALUE) goes through reverse()."""
+    parts = _url_parts(name, kwarg)
+    text = str(value)
+    if len(parts) != 2 or not PLAIN_URL_VALUE.fullmatch(text):
+        return reverse(name, kwargs={kwarg: value})
+    return f"{parts[0]}{text}{parts[1]}"
 
 
 def excerpt_url(pk):
-    """An excerpt's address: its pattern is reversed once, when first used (lists, exports and the
-    sitemap give thousands)."""
-    before, after = _excerpt_url_parts()
-    return f"{before}{pk}{after}"
+    """An excerpt's address (lists, exports and the sitemap give thousands)."""
+    return record_url("observers:excerpt_detail", "pk", pk)
 
 
 def excerpt_urls(pks):
     """The addresses of the excerpts `pks`, as excerpt_url gives them, a list at once (an export's)."""
-    before, after = _excerpt_url_parts()
+    before, after = _url_parts("observers:excerpt_detail", "pk")
     return [f"{before}{pk}{after}" for pk in pks]
 
 
@@ -286,7 +303,7 @@ class Election(TimeStamped):
         return title
 
     def get_absolute_url(self):
-        return reverse("observers:election_detail", kwargs={"slug": self.slug})
+        return record_url("observers:election_detail", "slug", self.slug)
 
 
 class Mission(Publishable):
@@ -411,7 +428,7 @@ class Mission(Publishable):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("observers:mission_detail", kwargs={"pk": self.pk})
+        return record_url("observers:mission_detail", "pk", self.pk)
 
     @classmethod
     def sync_copies(cls, missions):
@@ -525,7 +542,7 @@ class Document(Publishable):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("observers:document_detail", kwargs={"pk": self.pk})
+        return record_url("observers:document_detail", "pk", self.pk)
 
     def quality_warnings(self):
         if not self.url:

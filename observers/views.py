@@ -931,6 +931,11 @@ class Passages:
 
 
 TIMELINE = 50  # missions on an organisation's page; the mission list has them all
+# What the timeline shows of a mission and its election.
+TIMELINE_FIELDS = [
+    "mission_type", "verdict", "election", "election__slug", "election__country", "election__kind",
+    "election__chamber", "election__election_date", "election__round",
+]  # fmt: skip
 
 
 class OrganisationDetailView(DetailView):
@@ -942,7 +947,9 @@ class OrganisationDetailView(DetailView):
         published = Mission.objects.published().filter(organisation=organisation)
         # The chart counts every mission; the timeline shows the latest, and links to them all.
         counts = dict(published.order_by().values_list("verdict").annotate(n=Count("*")))
-        missions = list(published.select_related("election").order_by("-election_date", "-pk")[:TIMELINE])
+        missions = list(
+            published.select_related("election").only(*TIMELINE_FIELDS).order_by("-election_date", "-pk")[:TIMELINE]
+        )
         widest = max(counts.values(), default=0)
         chart = [
             {
