@@ -218,7 +218,7 @@ URL_MARKER = "987654321"  # a value that the patterns' int and slug converters b
 @functools.cache
 def _url_parts(name, kwarg):
     """What comes before and after the value in the address `name` with the one keyword `kwarg`:
-    the pattern reversed once per process (reverse() took a fifth of an organisation's page, which
+    the pattern reversed once per process (reverse() took about a sixth of an organisation's page, which
     names 50 missions and their elections)."""
     return tuple(reverse(name, kwargs={kwarg: URL_MARKER}).split(URL_MARKER))
 
