@@ -5,10 +5,12 @@ import re
 from django.conf.locale import LANG_INFO
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.signals import setting_changed
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django_countries import countries
@@ -209,26 +211,41 @@ class Topic(models.Model):
         return self.name
 
 
-# A value that an address of the record's carries as it is: an id, or a slug of ASCII letters,
-# digits, hyphens and underscores (a slug field's), which reverse() leaves unquoted.
-PLAIN_URL_VALUE = re.compile(r"[-a-zA-Z0-9_]+")
-URL_MARKER = "987654321"  # a value that the patterns' int and slug converters both accept
+# What each keyword of the record's addresses carries as it is, by its converter: an id's digits
+# (<int:pk>), a slug's ASCII letters, digits, hyphens and underscores (<slug:slug>). reverse() leaves
+# them unquoted.
+PLAIN_URL_VALUES = {"pk": re.compile(r"[0-9]+"), "slug": re.compile(r"[-a-zA-Z0-9_]+")}
+URL_MARKER = "987654321"  # a value that both converters accept
 
 
 @functools.cache
-def _url_parts(name, kwarg):
-    """What comes before and after the value in the address `name` with the one keyword `kwarg`:
-    the pattern reversed once per process (reverse() took about a sixth of an organisation's page, which
-    names 50 missions and their elections)."""
-    return tuple(reverse(name, kwargs={kwarg: URL_MARKER}).split(URL_MARKER))
+def _url_parts(name, kwarg, prefix, urlconf):
+    """(what comes before, what comes after) the value in the address `name` with the one keyword
+    `kwarg`, as reverse() gives it under the script prefix `prefix` and the URLconf `urlconf`: the
+    pattern resolved once (reverse() took about a sixth of an organisation's page, which links to 50
+    missions and their elections). None if the marker does not split the address in two."""
+    parts = reverse(name, kwargs={kwarg: URL_MARKER}, urlconf=urlconf).split(URL_MARKER)
+    return tuple(parts) if len(parts) == 2 else None
+
+
+@receiver(setting_changed)
+def _forget_url_parts(*, setting, **kwargs):
+    # (A change of script prefix or of a request's URLconf is in the parts' key.)
+    if setting == "ROOT_URLCONF":
+        _url_parts.cache_clear()
+
+
+def _current_url_parts(name, kwarg):
+    return _url_parts(name, kwarg, get_script_prefix(), get_urlconf())
 
 
 def record_url(name, kwarg, value):
-    """reverse(name, kwargs={kwarg: value}) for one of the record's pages, without resolving the
-    pattern again; a value that is not plain (see PLAIN_URL_VALUE) goes through reverse()."""
-    parts = _url_parts(name, kwarg)
+    """reverse(name, kwargs={kwarg: value}) for one of the record's pages, without resolving its
+    pattern again; a value that is not plain (see PLAIN_URL_VALUES) goes through reverse()."""
+    parts = _current_url_parts(name, kwarg)
     text = str(value)
-    if len(parts) != 2 or not PLAIN_URL_VALUE.fullmatch(text):
+    plain = PLAIN_URL_VALUES.get(kwarg)
+    if parts is None or plain is None or not plain.fullmatch(text):
         return reverse(name, kwargs={kwarg: value})
     return f"{parts[0]}{text}{parts[1]}"
 
@@ -240,7 +257,10 @@ def excerpt_url(pk):
 
 def excerpt_urls(pks):
     """The addresses of the excerpts `pks`, as excerpt_url gives them, a list at once (an export's)."""
-    before, after = _url_parts("observers:excerpt_detail", "pk")
+    parts = _current_url_parts("observers:excerpt_detail", "pk")
+    if parts is None:
+        return list(map(excerpt_url, pks))
+    before, after = parts
     return [f"{before}{pk}{after}" for pk in pks]
 
 
