@@ -12,7 +12,7 @@ FEED_LENGTH = 50
 FEED_FIELDS = [
     "language", "text", "translation", "translation_status", "stance", "is_characterisation", "fidelity",
     "published_at", "updated_at", "mission__organisation__name", "mission__organisation__acronym",
-    "mission__mission_type", "mission__election__country", "mission__election__kind", "mission__election__chamber",
+    "mission__election__country", "mission__election__kind", "mission__election__chamber",
     "mission__election__election_date", "mission__election__round", "document__title", "document__date",
     "document__author", "document__publisher__name",
 ]  # fmt: skip

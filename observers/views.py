@@ -101,7 +101,7 @@ PASSAGE_FIELDS = [
 # What an election's page shows of each mission (its verdict matrix), and of the mission's
 # organisation and verdict passage (the cards of its passages name the organisation too).
 MATRIX_FIELDS = [
-    "organisation", "election", "mission_type", "head", "core_team", "long_term_observers",
+    "organisation", "mission_type", "head", "core_team", "long_term_observers",
     "short_term_observers", "accredited_observers", "deployed_from", "deployed_to", "verdict", "verdict_excerpt",
     "organisation__name", "organisation__acronym", "organisation__slug", "organisation__endorsed_declaration",
     "verdict_excerpt__text", "verdict_excerpt__language",

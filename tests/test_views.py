@@ -6,10 +6,12 @@ import io
 import json
 import logging
 import xml.etree.ElementTree as ET
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Model
 from django.template.context import BaseContext
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -1100,6 +1102,16 @@ def test_query_counts_do_not_grow_with_rows(client, record):
     extra.primary_excerpts.add(record.headline, record.irregularities)
     large = {url: count_queries(client, url) for url in page_urls(record)}
     assert small == large
+
+
+def test_no_page_reads_a_field_it_left_unread(client, record):
+    # Pages read only the columns they show (QuerySet.only()): a column left unread and then shown
+    # costs a query per object, which Django makes through refresh_from_db().
+    record.add_excerpts(3)
+    with mock.patch.object(Model, "refresh_from_db", autospec=True, side_effect=Model.refresh_from_db) as reads:
+        for url in page_urls(record):
+            assert client.get(url).status_code == 200, url
+            assert reads.call_args_list == [], url
 
 
 def test_a_page_of_the_whole_list_is_read_as_its_first_page_is(client, record):
