@@ -98,6 +98,12 @@ PASSAGE_FIELDS = [
 ]  # fmt: skip
 
 
+def passages_shown(excerpts):
+    """`excerpts` read as an election's or a mission's page shows them (see PASSAGE_FIELDS): with their
+    documents and publishers, their missions left to the page."""
+    return excerpts.select_related(None).select_related("document__publisher").only(*PASSAGE_FIELDS)
+
+
 # What an election's page shows of each mission (its verdict matrix), and of the mission's
 # organisation and verdict passage (the cards of its passages name the organisation too).
 MATRIX_FIELDS = [
@@ -898,17 +904,15 @@ class Passages:
         return chosen
 
     def load(self, pks, missions):
-        """The chosen excerpts in full, by pk, in the order of `pks`, with characterisations' context.
-        Their missions are those of `missions` ({pk: mission, with its organisation}), which the page
-        has read already, rather than read again with every excerpt."""
-        # Only what an excerpt on these pages shows: its document and publisher, and its mission.
-        excerpts = self.excerpts.select_related(None).select_related("document__publisher").only(*PASSAGE_FIELDS)
-        rows = excerpts.filter(pk__in=pks).in_bulk()
+        """The chosen excerpts as the page shows them, by pk, in the order of `pks`, with
+        characterisations' context. Their missions are those of `missions` ({pk: mission, with its
+        organisation}), which the page has read already, rather than read again with every excerpt."""
+        rows = passages_shown(self.excerpts).filter(pk__in=pks).in_bulk()
         shown = {pk: rows[pk] for pk in pks if pk in rows}
         # The passages a characterisation claims to report, for the characterisations alone: Django
         # prepares a queryset per excerpt it prefetches for.
         characterisations = [excerpt for excerpt in shown.values() if excerpt.is_characterisation]
-        primary = published_excerpts().select_related(None).select_related("document__publisher").only(*PASSAGE_FIELDS)
+        primary = passages_shown(published_excerpts())
         prefetch_related_objects(characterisations, Prefetch("primary_excerpts", queryset=primary))
         listed = [*shown.values(), *(p for c in characterisations for p in c.primary_excerpts.all())]
         missing = {excerpt.mission_id for excerpt in listed} - missions.keys()
