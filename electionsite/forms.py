@@ -1,12 +1,13 @@
-"""The form renderer: Django's own, with its drop-down lists and its inputs written in Python.
+"""The form renderer: Django's own, with its drop-down lists, inputs and labels written in Python.
 
 Django writes a <select> from a template, and each of its options from another template included
 once per option: the filter form of the excerpt list, with about 700 options (countries,
 organisations, topics), took 36 ms to render, the options nearly all of it. An <input> is a template
 including another, which includes a third for the attributes: the admin's list of 100 documents
-spent a quarter of its time writing the rows' check boxes. `FormRenderer` writes a select and its
-options, and each input, exactly as those templates do (tests compare them on every public form and
-the admin's), and leaves every other template to Django. Should one of those templates not be
+spent a quarter of its time writing the rows' check boxes. A label is a template including the
+attributes' template too. `FormRenderer` writes a select and its options, each input and each label,
+exactly as those templates do (tests compare them on every public form and the admin's), and leaves
+every other template to Django. Should one of those templates not be
 Django's own (a renderer that reads the project's templates first), it is left to Django too.
 """
 
@@ -23,6 +24,7 @@ SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
 INPUT = "django/forms/widgets/input.html"
 ATTRS = "django/forms/widgets/attrs.html"
+LABEL = "django/forms/label.html"
 # The whole of Django's text, number, check box, hidden... input templates.
 WRITES_AN_INPUT = '{% include "django/forms/widgets/input.html" %}\n'
 
@@ -86,6 +88,15 @@ def render_input(widget):
     )
 
 
+def render_label(context):
+    """django/forms/label.html (a field's label, in its tag when the field has an id)."""
+    label = _shown(context["label"])
+    if not context["use_tag"]:
+        return label
+    tag = _shown(context["tag"])
+    return mark_safe(f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>")  # noqa: S308  # nosec B308 B703  # escaped
+
+
 class FormRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
         widget = context.get("widget")
@@ -94,6 +105,8 @@ class FormRenderer(DjangoTemplates):
                 return render_select(widget)
             if self._writes_an_input(template_name):
                 return render_input(widget)
+        elif template_name == LABEL and self._stock_label:
+            return render_label(context)
         return super().render(template_name, context, request)
 
     def _own(self, name):
@@ -104,6 +117,11 @@ class FormRenderer(DjangoTemplates):
     def _stock(self):
         """Whether the select's, the option's, the input's and the attributes' templates are Django's own."""
         return all(self._own(name) for name in (SELECT, OPTION, INPUT, ATTRS))
+
+    @cached_property
+    def _stock_label(self):
+        """Whether the label's and the attributes' templates are Django's own."""
+        return self._own(LABEL) and self._own(ATTRS)
 
     @cached_property
     def _inputs(self):

@@ -104,7 +104,7 @@ class DirectoryChoiceField(forms.ModelChoiceField):
         # The widget reads the choices when it renders (rarely: the form's HTML is cached), not on
         # every copy of the field.
         self._queryset = None if queryset is None else queryset.all()
-        self.widget.choices = self._get_choices
+        self.widget.choices = Prepared(self._get_choices)  # ready pairs: not normalised on every pass
 
     queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
 

@@ -15,6 +15,7 @@ from .test_views import Record
 pytestmark = pytest.mark.django_db
 SELECT = re.compile(r"<select\b.*?</select>", re.DOTALL)
 INPUT = re.compile(r"<input\b[^>]*>")
+LABEL = re.compile(r"<(?:label|legend)\b.*?</(?:label|legend)>", re.DOTALL)
 
 
 def page_urls(record):
@@ -114,6 +115,80 @@ def test_inputs_are_written_as_django_s_templates_write_them(superuser_client, r
         finally:
             get_default_renderer.cache_clear()
     assert ours == stock
+
+
+def test_labels_are_written_as_django_s_template_writes_them(superuser_client, record, monkeypatch):
+    urls = page_urls(record) + admin_urls(record)
+    written = []
+    from electionsite import forms
+
+    original = forms.render_label
+
+    def counted(context):
+        written.append(context["label"])
+        return original(context)
+
+    monkeypatch.setattr("electionsite.forms.render_label", counted)
+    ours = fragments(superuser_client, urls, LABEL)
+    found = [fragment for fragments in ours.values() for fragment in fragments]
+    # The public filter forms' labels and the admin forms' (with their classes and suffixes).
+    assert len(written) > 100 and len(found) > 100
+    assert any('class="required"' in fragment for fragment in found)
+    assert any(":</label>" in fragment for fragment in found)
+    with override_settings(FORM_RENDERER="django.forms.renderers.DjangoTemplates"):
+        get_default_renderer.cache_clear()
+        try:
+            stock = fragments(superuser_client, urls, LABEL)
+        finally:
+            get_default_renderer.cache_clear()
+    assert ours == stock
+
+
+def test_awkward_labels_are_written_as_django_s_template_writes_them():
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    class Form(forms.Form):
+        text = forms.CharField(label='a"b<c>&')
+        lazy = forms.CharField(label=gettext_lazy("Lazy <label>"), required=False)
+        safe = forms.CharField(label=mark_safe("<i>kept</i>"))  # noqa: S308
+        punctuated = forms.CharField(label="Why?")
+        choice = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect)
+
+    for auto_id in ("id_%s", False):
+        for suffix in (":", None, " &"):
+            forms_ = [
+                Form(auto_id=auto_id, label_suffix=suffix, renderer=r) for r in (FormRenderer(), DjangoTemplates())
+            ]
+            for name in Form.base_fields:
+                ours, stock = (form[name] for form in forms_)
+                for kwargs in (
+                    {},
+                    {"attrs": awkward_attributes()},
+                    {"contents": mark_safe("<b>x</b>")},
+                    {"tag": "span"},
+                ):
+                    assert ours.label_tag(**kwargs) == stock.label_tag(**kwargs), (name, auto_id, suffix, kwargs)
+                assert ours.legend_tag() == stock.legend_tag()
+    written = Form(renderer=FormRenderer())["text"].label_tag(attrs={"data-n": 3})
+    assert written == '<label data-n="3" for="id_text">a&quot;b&lt;c&gt;&amp;:</label>'
+    assert Form(auto_id=False, renderer=FormRenderer())["text"].label_tag() == "a&quot;b&lt;c&gt;&amp;:"
+
+
+def test_a_label_whose_template_a_project_overrides_is_left_to_django(monkeypatch):
+    from django import forms
+
+    class Form(forms.Form):
+        name = forms.CharField(label="Name")
+
+    renderer = FormRenderer()
+    monkeypatch.setattr(renderer, "_stock_label", False, raising=False)  # as if label.html were overridden
+    called = []
+    monkeypatch.setattr("electionsite.forms.render_label", lambda context: called.append(context))
+    assert Form(renderer=renderer)["name"].label_tag() == '<label for="id_name">Name:</label>'
+    assert called == []
 
 
 def test_awkward_inputs_are_written_as_django_s_templates_write_them():
