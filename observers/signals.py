@@ -1,9 +1,11 @@
 import os
+import threading
 import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
@@ -58,12 +60,26 @@ SHARED_CACHE = "Redis" in settings.CACHES["default"]["BACKEND"]
 NO_CACHE = "Dummy" in settings.CACHES["default"]["BACKEND"]
 CACHE_SECONDS = 60 * 60 if SHARED_CACHE else 10 * 60
 VERSION_FILE = Path(settings.RECORD_VERSION_FILE)
+# With nothing cached (DJANGO_CACHE=off), every request is as the first after a change: its version is
+# its own, new for each request (and for each use outside one), so that what one request reads once
+# (the organisation directory, the topics' names) it reads once, as a request just after a change does.
+_request = threading.local()
+
+
+@receiver(request_started, dispatch_uid="observers_request_version")
+def _request_started(**kwargs):
+    _request.version = time.time_ns() if NO_CACHE else None
+
+
+@receiver(request_finished, dispatch_uid="observers_request_version")
+def _request_finished(**kwargs):
+    _request.version = None
 
 
 def record_version():
     """A time in nanoseconds that changes whenever anything in the record changes (see above)."""
     if NO_CACHE:
-        return time.time_ns()
+        return getattr(_request, "version", None) or time.time_ns()
     if SHARED_CACHE:
         version = cache.get(RECORD_VERSION)
         if version is None:
@@ -90,7 +106,10 @@ def _write_version():
     version = time.time_ns()
     if SHARED_CACHE:
         cache.set(RECORD_VERSION, version, timeout=None)
-    elif not NO_CACHE:
+    elif NO_CACHE:
+        if getattr(_request, "version", None) is not None:
+            _request.version = version  # what the request read before the change is not kept
+    else:
         # Written whole, then renamed over the old one: a reader never sees half a number.
         partial = VERSION_FILE.with_name(f"{VERSION_FILE.name}.{os.getpid()}")
         partial.write_text(str(version))
@@ -123,7 +142,7 @@ def cached_for_version(name, make, keep=False):
     if value is None:
         value = make()
         cache.set(key, value, timeout=CACHE_SECONDS)
-    if keep and not NO_CACHE:
+    if keep:
         _kept_values(version)[key] = value
     return value
 

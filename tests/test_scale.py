@@ -247,3 +247,24 @@ def test_migrating_retires_what_the_cache_holds():
     before = signals.record_version()
     call_command("migrate", verbosity=0)
     assert signals.record_version() > before
+
+
+@pytest.mark.django_db
+def test_with_nothing_cached_each_request_reads_what_it_needs_once_and_again_in_the_next(client, monkeypatch):
+    # DJANGO_CACHE=off: every request is as the first after a change. Its organisation directory (the
+    # form's choices, the facets' names) is read once for the request, and afresh for the next one.
+    from observers import signals
+
+    published_excerpts(3)
+    monkeypatch.setattr(signals, "NO_CACHE", True)
+    outside = signals.record_version()
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}, PAGE_CACHE=False
+    ):
+        reads = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(LIST + "?stance=critical").status_code == 200
+            reads.append(sum('FROM "observers_organisation"' in query["sql"] for query in queries.captured_queries))
+    assert reads == [1, 1]
+    assert signals.record_version() != outside  # outside a request, a new version for every use
