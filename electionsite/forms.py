@@ -25,6 +25,7 @@ OPTION = "django/forms/widgets/select_option.html"
 INPUT = "django/forms/widgets/input.html"
 ATTRS = "django/forms/widgets/attrs.html"
 LABEL = "django/forms/label.html"
+LABEL_ATTRS = "django/forms/attrs.html"  # the label's attributes (the widgets' are ATTRS)
 # The whole of Django's text, number, check box, hidden... input templates.
 WRITES_AN_INPUT = '{% include "django/forms/widgets/input.html" %}\n'
 
@@ -92,7 +93,7 @@ def render_label(context):
     """django/forms/label.html (a field's label, in its tag when the field has an id)."""
     label = _shown(context["label"])
     if not context["use_tag"]:
-        return label
+        return label.strip()  # as the renderer strips what a template writes
     tag = _shown(context["tag"])
     return mark_safe(f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>")  # noqa: S308  # nosec B308 B703  # escaped
 
@@ -121,7 +122,7 @@ class FormRenderer(DjangoTemplates):
     @cached_property
     def _stock_label(self):
         """Whether the label's and the attributes' templates are Django's own."""
-        return self._own(LABEL) and self._own(ATTRS)
+        return self._own(LABEL) and self._own(LABEL_ATTRS)
 
     @cached_property
     def _inputs(self):

@@ -155,10 +155,11 @@ def test_awkward_labels_are_written_as_django_s_template_writes_them():
         lazy = forms.CharField(label=gettext_lazy("Lazy <label>"), required=False)
         safe = forms.CharField(label=mark_safe("<i>kept</i>"))  # noqa: S308
         punctuated = forms.CharField(label="Why?")
+        padded = forms.CharField(label=" Padded ")
         choice = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect)
 
     for auto_id in ("id_%s", False):
-        for suffix in (":", None, " &"):
+        for suffix in (":", None, " &", ""):
             forms_ = [
                 Form(auto_id=auto_id, label_suffix=suffix, renderer=r) for r in (FormRenderer(), DjangoTemplates())
             ]
@@ -189,6 +190,10 @@ def test_a_label_whose_template_a_project_overrides_is_left_to_django(monkeypatc
     monkeypatch.setattr("electionsite.forms.render_label", lambda context: called.append(context))
     assert Form(renderer=renderer)["name"].label_tag() == '<label for="id_name">Name:</label>'
     assert called == []
+    # The label's own attributes template (not the widgets') overridden: left to Django too.
+    renderer = FormRenderer()
+    monkeypatch.setattr(renderer, "_own", lambda name: name != "django/forms/attrs.html")
+    assert not renderer._stock_label
 
 
 def test_awkward_inputs_are_written_as_django_s_templates_write_them():
