@@ -63,14 +63,25 @@ def selects(client, urls):
     return fragments(client, urls)
 
 
-def _counted(written, name="render_select"):
+def stock_fragments(client, urls, pattern=SELECT):
+    """fragments() as Django's own renderer, with its templates, writes them."""
+    with override_settings(FORM_RENDERER="django.forms.renderers.DjangoTemplates"):
+        get_default_renderer.cache_clear()
+        try:
+            return fragments(client, urls, pattern)
+        finally:
+            get_default_renderer.cache_clear()
+
+
+def _counted(written, name="render_select", key="name"):
+    """electionsite.forms' `name`, noting in `written` the `key` of each context it is given."""
     from electionsite import forms
 
     original = getattr(forms, name)
 
-    def counted(widget):
-        written.append(widget["name"])
-        return original(widget)
+    def counted(context):
+        written.append(context[key])
+        return original(context)
 
     return counted
 
@@ -85,13 +96,7 @@ def test_drop_down_lists_are_written_as_django_s_templates_write_them(superuser_
     assert sum(map(len, ours.values())) > 20
     assert sum(fragment.count("<option") for fragments in ours.values() for fragment in fragments) > 500
     assert any(" selected>" in fragment for fragments in ours.values() for fragment in fragments)
-    with override_settings(FORM_RENDERER="django.forms.renderers.DjangoTemplates"):
-        get_default_renderer.cache_clear()
-        try:
-            stock = selects(superuser_client, urls)
-        finally:
-            get_default_renderer.cache_clear()
-    assert ours == stock
+    assert ours == stock_fragments(superuser_client, urls)
 
 
 def test_inputs_are_written_as_django_s_templates_write_them(superuser_client, record, monkeypatch):
@@ -108,40 +113,20 @@ def test_inputs_are_written_as_django_s_templates_write_them(superuser_client, r
         re.search(r'type="\w+"', fragment).group() for fragment in found
     }
     assert any(" checked" in fragment for fragment in found)
-    with override_settings(FORM_RENDERER="django.forms.renderers.DjangoTemplates"):
-        get_default_renderer.cache_clear()
-        try:
-            stock = fragments(superuser_client, urls, INPUT)
-        finally:
-            get_default_renderer.cache_clear()
-    assert ours == stock
+    assert ours == stock_fragments(superuser_client, urls, INPUT)
 
 
 def test_labels_are_written_as_django_s_template_writes_them(superuser_client, record, monkeypatch):
     urls = page_urls(record) + admin_urls(record)
     written = []
-    from electionsite import forms
-
-    original = forms.render_label
-
-    def counted(context):
-        written.append(context["label"])
-        return original(context)
-
-    monkeypatch.setattr("electionsite.forms.render_label", counted)
+    monkeypatch.setattr("electionsite.forms.render_label", _counted(written, "render_label", key="label"))
     ours = fragments(superuser_client, urls, LABEL)
     found = [fragment for fragments in ours.values() for fragment in fragments]
     # The public filter forms' labels and the admin forms' (with their classes and suffixes).
     assert len(written) > 100 and len(found) > 100
     assert any('class="required"' in fragment for fragment in found)
     assert any(":</label>" in fragment for fragment in found)
-    with override_settings(FORM_RENDERER="django.forms.renderers.DjangoTemplates"):
-        get_default_renderer.cache_clear()
-        try:
-            stock = fragments(superuser_client, urls, LABEL)
-        finally:
-            get_default_renderer.cache_clear()
-    assert ours == stock
+    assert ours == stock_fragments(superuser_client, urls, LABEL)
 
 
 def test_awkward_labels_are_written_as_django_s_template_writes_them():
