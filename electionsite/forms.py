@@ -7,8 +7,8 @@ including another, which includes a third for the attributes: the admin's list o
 spent a quarter of its time writing the rows' check boxes. A label is a template including the
 attributes' template too. `FormRenderer` writes a select and its options, each input and each label,
 exactly as those templates do (tests compare them on every public form and the admin's), and leaves
-every other template to Django. Should one of those templates not be
-Django's own (a renderer that reads the project's templates first), it is left to Django too.
+every other template to Django. Should one of those templates not be Django's own (a renderer that
+reads the project's templates first), it is left to Django too.
 """
 
 import html

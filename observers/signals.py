@@ -150,10 +150,8 @@ def cached_for_version(name, make, keep=False):
 def kept_for_version(*names):
     """Dicts of this process's own, one for each of `names`, emptied as soon as the record changes (and
     after as long as the cache keeps an entry): for rows that a process reads again and again and may
-    keep (see views.add_parents). The version is read once for all of them. With the cache off, new
-    ones each time: nothing is kept."""
-    if NO_CACHE:
-        return [{} for _ in names]
+    keep (see views.add_parents). The version is read once for all of them. With the cache off, they
+    last as long as the request (see record_version), and outside one are new each time."""
     kept = _kept_values(record_version())
     return [kept.setdefault(f"rows:{name}", {}) for name in names]
 
