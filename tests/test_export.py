@@ -191,9 +191,13 @@ def shared_chunks(rows, columns, chunk, groups):
                 entries.append([row[place] for row in part])
                 place += 1
                 continue
+            fields = [column.field for column in columns[place : place + width]]
             keys = [repr(row[place : place + width]) for row in part]
-            table = {key: list(row[place : place + width]) for key, row in zip(keys, part, strict=True)}
-            entries.append(export.Shared(keys, table, width))
+            rows_of_keys = {
+                key: dict(zip(fields, row[place : place + width], strict=True))
+                for key, row in zip(keys, part, strict=True)
+            }
+            entries.append(export.Shared(keys, rows_of_keys, fields))
             place += width
         chunks.append(entries)
     return chunks
@@ -225,29 +229,78 @@ def test_shared_columns_are_written_as_rows_were(seed):
     assert written_both_ways(chunks, columns) == (reference_csv(rows, columns), reference_json(rows, columns))
 
 
+def counting_writes(monkeypatch):
+    """The keys whose shared columns the writers write, as they write them: a list, one per write."""
+    writes = []
+    shared_texts = export._shared_texts
+
+    def counted(entry, write, memo):
+        def write_counted(table):
+            writes.append(list(table))
+            return write(table)
+
+        return shared_texts(entry, write_counted, memo)
+
+    monkeypatch.setattr(export, "_shared_texts", counted)
+    return writes
+
+
+def parents_chunks(rows, parents, columns, chunk):
+    """Chunks of `rows`, (parent's number, own value, own value), with the parent's columns (the
+    middle two of `columns`) as a Shared of the `parents` rows themselves, keyed by their numbers."""
+    fields = [column.field for column in columns[1:3]]
+    chunks = []
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        keys = [parent for parent, _, _ in part]
+        shared = export.Shared(keys, {key: parents[key] for key in keys}, fields)
+        chunks.append([[first for _, first, _ in part], shared, [last for _, _, last in part]])
+    return chunks
+
+
 @pytest.mark.parametrize("seed", range(10))
-def test_a_shared_key_written_once_serves_the_chunks_after(seed):
-    # A partial Shared holds only the keys new since the chunk before: the writers write the others
-    # as they did then, and the bytes are the same as with every key in every chunk.
+def test_a_row_written_once_serves_the_chunks_and_exports_after(monkeypatch, seed):
+    # The writers remember, for the process, the texts of the shared rows they wrote, with the rows: a
+    # row given again, the same object, in a later chunk or a later export is not written again; a row
+    # that is another object under the same key (a change) is. The bytes are always those written row
+    # by row, also when the writers remember only a few keys.
+    monkeypatch.setattr(export, "_WRITTEN", {})
     rng = random.Random(seed)
+    remembered = rng.choice([1, 3, 10_000])
+    monkeypatch.setattr(export, "REMEMBERED_KEYS", remembered)
+    writes = counting_writes(monkeypatch)
     kinds = [rng.choice(KINDS[:-1]) for _ in range(4)]
-    groups = [0, 2, 0, 1]
-    columns = [Column(f"{kind} {n}", "") for n, kind in enumerate(kinds + kinds[:1])]
-    parents = [[random_value(rng, kind) for kind in kinds + kinds[:1]] for _ in range(6)]
-    rows = [list(rng.choice(parents)) for _ in range(rng.randint(10, 40))]
-    for row in rows:
-        row[0], row[3] = random_value(rng, kinds[0]), random_value(rng, kinds[3])
-    chunks = shared_chunks(rows, columns, rng.randint(1, 6), groups)
-    seen = {}
-    for chunk in chunks:
-        for place, entry in enumerate(chunk):
-            if isinstance(entry, export.Shared):
-                known = seen.setdefault(place, set())
-                entry.table = {key: values for key, values in entry.table.items() if key not in known}
-                entry.partial = True
-                known.update(entry.table)
-    assert any(not entry.table for chunk in chunks[1:] for entry in chunk if isinstance(entry, export.Shared))
-    assert written_both_ways(chunks, columns) == (reference_csv(rows, columns), reference_json(rows, columns))
+    columns = [Column(f"{kind} {n}", "") for n, kind in enumerate(kinds)]
+    columns[1].field, columns[2].field = "a", "b"
+    parents = {number: {"a": random_value(rng, kinds[1]), "b": random_value(rng, kinds[2])} for number in range(6)}
+    rows = [
+        (rng.randrange(6), random_value(rng, kinds[0]), random_value(rng, kinds[3])) for _ in range(rng.randint(10, 40))
+    ]
+    size = rng.randint(1, 6)
+
+    def expected():
+        return [[first, parents[parent]["a"], parents[parent]["b"], last] for parent, first, last in rows]
+
+    def exported():
+        del writes[:]
+        result = written_both_ways(parents_chunks(rows, parents, columns, size), columns)
+        assert result == (reference_csv(expected(), columns), reference_json(expected(), columns))
+        return [key for keys in writes for key in keys]
+
+    named = {parent for parent, _, _ in rows}
+    first = exported()
+    if remembered == 10_000:
+        # Each parent once for each of the four ways of writing (CSV and JSON, as texts and as bytes).
+        assert sorted(first) == sorted([*named] * 4)
+        assert exported() == []
+        changed = rng.choice(sorted(named))
+        parents[changed] = dict(parents[changed])
+        assert exported() == [changed] * 4
+        parents[changed] = {"a": random_value(rng, kinds[1]), "b": random_value(rng, kinds[2])}
+        assert exported() == [changed] * 4
+    else:
+        assert len(first) >= len(named) * 4
+        assert len(exported()) >= len(named) * 4 - 4 * remembered
 
 
 class FakeRows:
@@ -297,10 +350,9 @@ def streamed(seed, fmt, layout):
 
 @pytest.mark.parametrize("seed", range(30))
 def test_rows_given_again_are_written_as_before_and_new_ones_anew(monkeypatch, seed):
-    # _value_chunks hands the writers only the parents' rows they have not written yet
-    # (Shared.partial): a row `fill` gives again, the same object, is written as before, a new one
-    # anew, and past REMEMBERED_KEYS every row again. Chunks of any size, and a group's columns in
-    # one run or in two.
+    # The writers write again only the parents' rows they have not written (see Shared): a row `fill`
+    # gives again, the same object, is written as before, a new one anew, and past REMEMBERED_KEYS
+    # rows again. Chunks of any size, and a group's columns in one run or in two.
     rng = random.Random(seed)
     random_chunk_sizes(monkeypatch, rng)
     monkeypatch.setattr(export, "REMEMBERED_KEYS", rng.randint(1, 8))
