@@ -9,11 +9,18 @@ attributes' template too. `FormRenderer` writes a select and its options, each i
 exactly as those templates do (tests compare them on every public form and the admin's), and leaves
 every other template to Django. Should one of those templates not be Django's own (a renderer that
 reads the project's templates first), it is left to Django too.
+
+Django's Select also lists its options, a dictionary for each, before any template is rendered: a
+`Select` here lists them only when a template reads them, and the renderer writes its options
+straight from its choices.
 """
 
 import html
+from collections.abc import Sequence
 
+from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.forms.widgets import ChoiceWidget
 from django.utils.formats import localize
 from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, escape
@@ -80,6 +87,86 @@ def render_select(widget):
     return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703  # every value above is escaped
 
 
+class Optgroups(Sequence):
+    """What ChoiceWidget.optgroups() gives a Select's template, listed when the template reads it."""
+
+    def __init__(self, select, name, value, attrs):
+        self.select, self.name, self.value, self.attrs = select, name, value, attrs
+        self._groups = None
+
+    @property
+    def listed(self):
+        return self._groups is not None
+
+    def _listed(self):
+        if self._groups is None:
+            self._groups = self.select.optgroups(self.name, self.value, self.attrs)
+        return self._groups
+
+    def __getitem__(self, index):
+        return self._listed()[index]
+
+    def __len__(self):
+        return len(self._listed())
+
+    def __iter__(self):
+        return iter(self._listed())
+
+    @property
+    def plain(self):
+        """Whether its options are Django's: listed by Django's own optgroups() and create_option(),
+        written by select_option.html, and with no attributes but the selected one's."""
+        select = type(self.select)
+        return (
+            select.optgroups is ChoiceWidget.optgroups
+            and select.create_option is ChoiceWidget.create_option
+            and not self.select.option_inherits_attrs
+            and self.select.option_template_name == OPTION
+            and self.select.checked_attribute == {"selected": True}
+        )
+
+
+class Select(forms.Select):
+    """Django's Select, its options listed only when a template reads them (see Optgroups): the
+    renderer writes them from the choices (see render_select_choices)."""
+
+    def get_context(self, name, value, attrs):
+        # ChoiceWidget's context, its options left to list.
+        context = super(ChoiceWidget, self).get_context(name, value, attrs)
+        context["widget"]["optgroups"] = Optgroups(self, name, context["widget"]["value"], attrs)
+        if self.allow_multiple_selected:
+            context["widget"]["attrs"]["multiple"] = True
+        return context
+
+
+def render_select_choices(widget, optgroups):
+    """render_select() of a `Select` whose options are not listed yet: each written from its choice
+    as ChoiceWidget.optgroups() and create_option() would list it."""
+    select, value = optgroups.select, optgroups.value
+    multiple = select.allow_multiple_selected
+    parts = [f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>']
+    has_selected = False
+    for option_value, option_label in select.choices:
+        if option_value is None:
+            option_value = ""
+        if isinstance(option_label, (list, tuple)):
+            group_name, choices = option_value, option_label
+        else:
+            group_name, choices = None, [(option_value, option_label)]
+        if group_name:
+            parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
+        for subvalue, sublabel in choices:
+            selected = (not has_selected or multiple) and str(subvalue) in value
+            has_selected |= selected
+            parts.append(
+                f'\n  <option value="{_text(subvalue)}"{" selected" if selected else ""}>{_shown(sublabel)}</option>\n'
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703  # every value above is escaped
+
+
 def render_input(widget):
     """django/forms/widgets/input.html."""
     value = widget["value"]
@@ -102,8 +189,12 @@ class FormRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
         widget = context.get("widget")
         if widget is not None:
-            if template_name == SELECT and self._plain(widget):
-                return render_select(widget)
+            if template_name == SELECT:
+                optgroups = widget.get("optgroups")
+                if isinstance(optgroups, Optgroups) and not optgroups.listed and self._stock and optgroups.plain:
+                    return render_select_choices(widget, optgroups)
+                if self._plain(widget):
+                    return render_select(widget)
             if self._writes_an_input(template_name):
                 return render_input(widget)
         elif template_name == LABEL and self._stock_label:

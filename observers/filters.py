@@ -9,6 +9,8 @@ from django.db.models import Count
 from django.utils.choices import BaseChoiceIterator
 from django_countries import countries
 
+from electionsite.forms import Select
+
 from . import search
 from .models import LANGUAGE_CHOICES, Document, Election, Excerpt, Mission, Organisation, Topic
 from .signals import cached_for_version
@@ -173,7 +175,13 @@ class RecordFilterSet(filters.FilterSet):
         return None
 
     def make_form_class(self, variant):
-        return super().get_form_class()
+        form_class = super().get_form_class()
+        for field in form_class.base_fields.values():
+            if type(field.widget) is forms.Select:
+                # The same widget, its options listed only if a template reads them: the renderer
+                # writes them from its choices (see electionsite.forms.Select).
+                field.widget.__class__ = Select
+        return form_class
 
     def filter_queryset(self, queryset):
         for name, value in self.form.cleaned_data.items():

@@ -8,7 +8,7 @@ from django.forms.renderers import get_default_renderer
 from django.test import override_settings
 from django.urls import reverse
 
-from electionsite.forms import FormRenderer
+from electionsite.forms import FormRenderer, Select
 
 from .test_views import Record
 
@@ -79,9 +79,9 @@ def _counted(written, name="render_select", key="name"):
 
     original = getattr(forms, name)
 
-    def counted(context):
+    def counted(context, *rest):
         written.append(context[key])
-        return original(context)
+        return original(context, *rest)
 
     return counted
 
@@ -89,10 +89,14 @@ def _counted(written, name="render_select", key="name"):
 def test_drop_down_lists_are_written_as_django_s_templates_write_them(superuser_client, record, monkeypatch):
     urls = page_urls(record) + admin_urls(record)
     assert isinstance(get_default_renderer(), FormRenderer)
-    written = []
+    written, from_choices = [], []
     monkeypatch.setattr("electionsite.forms.render_select", _counted(written))
+    monkeypatch.setattr("electionsite.forms.render_select_choices", _counted(from_choices, "render_select_choices"))
     ours = selects(superuser_client, urls)
-    assert len(written) == sum(map(len, ours.values()))  # every select on those pages was written by it
+    # Every select on those pages was written by the renderer; the public filter forms' from their
+    # choices, without Django listing their options first.
+    assert len(written) + len(from_choices) == sum(map(len, ours.values()))
+    assert len(from_choices) == sum(len(ours[url]) for url in page_urls(record)) > 10
     assert sum(map(len, ours.values())) > 20
     assert sum(fragment.count("<option") for fragments in ours.values() for fragment in fragments) > 500
     assert any(" selected>" in fragment for fragments in ours.values() for fragment in fragments)
@@ -257,7 +261,7 @@ def awkward_attributes():
     }
 
 
-def test_awkward_choices_are_written_as_django_s_templates_write_them():
+def test_awkward_choices_are_written_as_django_s_templates_write_them(monkeypatch):
     import datetime
     from decimal import Decimal
 
@@ -279,13 +283,35 @@ def test_awkward_choices_are_written_as_django_s_templates_write_them():
         (MadeSafe(), MadeSafe()),
         ("Group & co", [("x", "in a <group>"), ("y", "another")]),
     ]
+
+    class ListedMultiple(Select):
+        allow_multiple_selected = True
+
+    class OwnOptions(Select):
+        def create_option(self, *args, **kwargs):
+            option = super().create_option(*args, **kwargs)
+            option["attrs"]["data-own"] = "<1>"
+            return option
+
     attrs = awkward_attributes()
-    for widget in (forms.Select(attrs=attrs, choices=choices), forms.SelectMultiple(attrs=attrs, choices=choices)):
-        for value in (None, 'a"b<c>&', ["x", "1"], "safe"):
+    widgets = [
+        forms.Select(attrs=attrs, choices=choices),
+        forms.SelectMultiple(attrs=attrs, choices=choices),
+        Select(attrs=attrs, choices=choices),
+        ListedMultiple(attrs=attrs, choices=choices),
+        OwnOptions(attrs=attrs, choices=choices),
+    ]
+    from_choices = []
+    monkeypatch.setattr("electionsite.forms.render_select_choices", _counted(from_choices, "render_select_choices"))
+    for widget in widgets:
+        for value in (None, 'a"b<c>&', ["x", "1"], "safe", ["", "1"]):
             ours = widget.render('na"me', value, renderer=FormRenderer())
             stock = widget.render('na"me', value, renderer=DjangoTemplates())
             assert ours == stock, (widget, value)
     assert "&lt;b&gt;quoted &amp; bold&lt;/b&gt;" in ours and "<i>kept</i>" in ours
+    assert 'data-own="&lt;1&gt;"' in ours  # options of its own: listed by it, as Django lists them
+    # The project's Select (single or multiple) was written from its choices, the other not.
+    assert len(from_choices) == 2 * 5
 
 
 def test_a_select_whose_template_a_project_overrides_is_left_to_django(monkeypatch):
@@ -297,3 +323,7 @@ def test_a_select_whose_template_a_project_overrides_is_left_to_django(monkeypat
     monkeypatch.setattr("electionsite.forms.render_select", lambda widget: called.append(widget))
     html = forms.Select(choices=[("a", "A")]).render("n", "a", renderer=renderer)
     assert called == [] and '<option value="a" selected>A</option>' in html
+    # The project's Select, its options listed when Django's template reads them.
+    monkeypatch.setattr("electionsite.forms.render_select_choices", lambda *args: called.append(args))
+    html = Select(choices=[("a", "A"), ("g", [("b", "B")])]).render("n", "b", renderer=renderer)
+    assert called == [] and '<optgroup label="g">\n  <option value="b" selected>B</option>' in html
