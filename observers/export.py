@@ -28,6 +28,8 @@ from django.db.models.functions import Cast
 from django.db.models.sql.constants import MULTI
 from django.http import StreamingHttpResponse
 
+from .signals import kept_for_version
+
 # Rows are written CHUNK at a time for the first FIRST_ROWS rows (FIRST_ROWS // CHUNK chunks), then
 # LONG_CHUNK at a time; the database hands them out CHUNK at a time throughout.
 # At a million excerpts, an export of 10,000 took 67–79 ms in chunks of 500 against 73–92 ms in chunks
@@ -192,9 +194,9 @@ class Shared:
     that the columns show. A writer writes each key's values once, and each row as its key's text: a
     chunk of 500 excerpts names a few dozen missions.
 
-    A row is never changed once given (a change gives a new row): a writer that has written a row,
-    the same object, in this export or an earlier one, writes it as it did then (see
-    _shared_texts)."""
+    A row is never changed once given (a change gives a new row; the excerpt exports' rows are
+    read-only mappings): a writer that has written a row, the same object, in this export or an
+    earlier one while the record is unchanged, writes it as it did then (see _shared_texts)."""
 
     __slots__ = ("keys", "rows", "fields")
 
@@ -209,25 +211,34 @@ class Shared:
 
 
 # How many keys of each run of shared columns a process remembers the written text of, for each way
-# of writing them (see _written_memo): on the synthetic record, 3.8 MB for 10,000 documents' in
-# JSON, and their rows (which the exports' parents keep in any case).
+# of writing them (see _written_memos), with their rows: on the synthetic record, 3.8 MB for 10,000
+# documents' texts in JSON.
 REMEMBERED_KEYS = 10_000
-# {(format, bytes or texts, fields, names): {key: (row, its text)}}
-_WRITTEN = {}
 
 
-def _written_memo(*signature):
-    """The process's memo of the texts written of a run of shared columns, in the way `signature`
-    names: {key: (row, text)}. An export of 10,000 excerpts names hundreds of missions, documents and
-    sets of topics and codes, and the next export of the list names the same ones: written once per
-    process rather than once per export, they took its JSON from 363.5 to 341.5 million instructions
-    (see _shared_texts)."""
-    return _WRITTEN.setdefault(signature, {})
+def _written_memos():
+    """For one export: memo(format, bytes or texts, fields, …), the process's memo of the texts
+    written of a run of shared columns in that way, {key: (row, text)} (see _shared_texts), kept as
+    the exports' parents are (signals.kept_for_version): until the record next changes, and no longer
+    than the cache keeps an entry. An export of 10,000 excerpts names hundreds of missions, documents
+    and sets of topics and codes, and the next export of the list names the same ones: written once
+    per process rather than once per export, they took its JSON from 363.5 to 341.5 million
+    instructions. Each memo is looked up once per export."""
+    memos = {}
+
+    def memo(*signature):
+        found = memos.get(signature)
+        if found is None:
+            (found,) = kept_for_version(f"export-written:{signature!r}")
+            memos[signature] = found
+        return found
+
+    return memo
 
 
 def _shared_texts(entry, write, memo):
     """Each row's text of the Shared `entry`: `write(table)` gives {key: text} for a table of keys'
-    values (a list of one per field), and `memo` (see _written_memo) keeps them, with the rows they
+    values (a list of one per field), and `memo` (see _written_memos) keeps them, with the rows they
     were written of: a key whose row is the one written is not written again, a key whose row is
     another (a change) is. Thread-safe: a row written twice at once is written the same way."""
     texts, new = {}, {}
@@ -453,18 +464,18 @@ def _csv_shared_bytes(table):
     return {key: text.encode() for key, text in _csv_shared(table).items()}
 
 
-def _csv_entry(entry, raw):
+def _csv_entry(entry, raw, memos):
     """A chunk's cells of one column, or of a Shared's columns (each row's cells joined); as bytes
-    if `raw`."""
+    if `raw`. `memos`: the export's (see _written_memos)."""
     if isinstance(entry, Shared):
-        memo = _written_memo("csv", raw, tuple(entry.fields))
+        memo = memos("csv", raw, tuple(entry.fields))
         return _shared_texts(entry, _csv_shared_bytes if raw else _csv_shared, memo)
     cells = _csv_column(entry)
     return _encoded(cells) if raw else cells
 
 
 def _interleaved(columns, rows, separators, before=False):
-    """The cells of `columns` (lists of `rows` texts each) in one list, row after row, each cell
+    """The cells of `columns` (sequences of `rows` texts each) in one list, row after row, each cell
     followed by its column's separator (or preceded by it, `before`). Put in place a column at a
     time, by slices, rather than a row at a time: half the time of joining each row first."""
     width = 2 * len(columns)
@@ -483,13 +494,14 @@ def _csv_chunks(chunks, columns, raw=False):
     p = _BYTES if raw else _TEXT
     head = "\ufeff" + writer.writerow([column.name for column in columns])
     yield head.encode() if raw else head
+    memos = _written_memos()
     for chunk in chunks:
         if len(columns) == 1:
             # csv.writer quotes a row's only field when it is empty.
             rows = "".join(writer.writerow([neutralise(_plain(value))]) for value in _as_text(_expanded(chunk[0])))
             yield rows.encode() if raw else rows
             continue
-        cells = [_csv_entry(entry, raw) for entry in chunk]
+        cells = [_csv_entry(entry, raw, memos) for entry in chunk]
         separators = [p.comma] * len(cells[:-1]) + [p.cr + p.lf]
         yield p.empty.join(_interleaved(cells, len(cells[0]), separators))
 
@@ -545,7 +557,7 @@ def _json_column(values):
     return encoded, False
 
 
-def _json_shared(entry, names, raw):
+def _json_shared(entry, names, raw, memos):
     """(values, False): each row's members of a Shared's columns, "name": value, …, written once per
     key (as bytes if `raw`); `names` are the columns' names, each as _json_chunks writes it."""
 
@@ -558,7 +570,7 @@ def _json_shared(entry, names, raw):
         texts = map("".join, zip(*pieces, strict=False))  # endless repeats
         return dict(zip(table, map(str.encode, texts) if raw else texts, strict=True))
 
-    memo = _written_memo("json", raw, tuple(entry.fields), tuple(names))
+    memo = memos("json", raw, tuple(entry.fields), tuple(names))
     return _shared_texts(entry, write, memo), False
 
 
@@ -573,13 +585,14 @@ def _json_chunks(chunks, columns, raw=False):
     p = _BYTES if raw else _TEXT
     yield b"[\n" if raw else "[\n"
     first = True
+    memos = _written_memos()
     for chunk in chunks:
         rows = len(chunk[0].keys if isinstance(chunk[0], Shared) else chunk[0])
         names, encoded, place = [], [], 0
         for entry in chunk:
             if isinstance(entry, Shared):
                 names.append("")
-                written = _json_shared(entry, column_names[place : place + entry.width], raw)
+                written = _json_shared(entry, column_names[place : place + entry.width], raw, memos)
                 place += entry.width
             else:
                 names.append(column_names[place])

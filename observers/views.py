@@ -3,6 +3,7 @@ import functools
 import hashlib
 import json
 from collections import defaultdict
+from types import MappingProxyType
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -438,7 +439,8 @@ def add_parents(values, kept, derive=None):
                 row = found.get(pk) or dict.fromkeys(fields)
                 if group in derive:
                     derive[group](row)
-                rows[pk] = kept_rows[pk] = row
+                # Read-only: the exports remember the text they write of it (see export.Shared).
+                rows[pk] = kept_rows[pk] = MappingProxyType(row)
         values[group] = (keys, rows)
 
 
@@ -476,7 +478,9 @@ def add_topics_and_elections(values):
         for key, topic_ids in ids.items():
             # A topic deleted while the export streams (a change: a new version) is left out of the
             # rows still to come.
-            named = {"topics": [name for _, name in sorted(names[pk] for pk in topic_ids if pk in names)]}
+            named = MappingProxyType(
+                {"topics": [name for _, name in sorted(names[pk] for pk in topic_ids if pk in names)]}
+            )
             sets[key] = kept[key] = named
     values["topics"] = (keys, sets)
 

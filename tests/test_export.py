@@ -264,7 +264,10 @@ def test_a_row_written_once_serves_the_chunks_and_exports_after(monkeypatch, see
     # row given again, the same object, in a later chunk or a later export is not written again; a row
     # that is another object under the same key (a change) is. The bytes are always those written row
     # by row, also when the writers remember only a few keys.
-    monkeypatch.setattr(export, "_WRITTEN", {})
+    # The writers' memos, the same for every export until the record changes (see
+    # signals.kept_for_version), fresh for this test.
+    memos = {}
+    monkeypatch.setattr(export, "kept_for_version", lambda name: [memos.setdefault(name, {})])
     rng = random.Random(seed)
     remembered = rng.choice([1, 3, 10_000])
     monkeypatch.setattr(export, "REMEMBERED_KEYS", remembered)

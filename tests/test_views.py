@@ -1211,14 +1211,27 @@ def test_exports_keep_the_missions_and_documents_they_read_until_the_record_chan
         # Not PostgreSQL's savepoint around a streamed read's cursor: what is read.
         return [query for query in queries if query["sql"].startswith(("SELECT", "DECLARE"))], text
 
+    def texts_remembered():
+        # The texts the writers remember of shared columns (see export._written_memos), kept as the
+        # missions and documents are.
+        from observers import signals
+
+        kept = signals._kept_values(signals.record_version())
+        return sum(len(memo) for name, memo in kept.items() if name.startswith("rows:export-written:"))
+
     first, _ = reads()
     assert len(first) == 4  # its excerpts' rows, their missions, their documents, the topics' names
+    remembered = texts_remembered()
+    assert remembered > 0
     assert len(reads()[0]) == 1  # the rows alone: the rest is kept, or cached
+    assert texts_remembered() == remembered
     document = record.final_report
     document.title = "A corrected title"
     document.save()
+    assert texts_remembered() == 0
     after, text = reads()
     assert len(after) == 4 and "A corrected title" in text
+    assert texts_remembered() == remembered
 
 
 @pytest.mark.django_db(transaction=True)
