@@ -70,17 +70,25 @@ def _attrs(attrs):
     )
 
 
+def _select_tag(widget):
+    """The opening tag of django/forms/widgets/select.html."""
+    return f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>'
+
+
+def _option(value, attributes, label):
+    """django/forms/widgets/select_option.html, its `attributes` written; the template ends with a
+    line break."""
+    return f'\n  <option value="{_text(value)}"{attributes}>{_shown(label)}</option>\n'
+
+
 def render_select(widget):
     """django/forms/widgets/select.html, with select_option.html for each option."""
-    parts = [f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [_select_tag(widget)]
     for group_name, group_choices, _ in widget["optgroups"]:
         if group_name:
             parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
         for option in group_choices:
-            parts.append(
-                f'\n  <option value="{_text(option["value"])}"{_attrs(option["attrs"]) if option["attrs"] else ""}>'
-                f"{_shown(option['label'])}</option>\n"  # the option's template ends with a line break
-            )
+            parts.append(_option(option["value"], _attrs(option["attrs"]) if option["attrs"] else "", option["label"]))
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
@@ -144,7 +152,7 @@ def render_select_choices(widget, optgroups):
     as ChoiceWidget.optgroups() and create_option() would list it."""
     select, value = optgroups.select, optgroups.value
     multiple = select.allow_multiple_selected
-    parts = [f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [_select_tag(widget)]
     has_selected = False
     for option_value, option_label in select.choices:
         if option_value is None:
@@ -158,9 +166,7 @@ def render_select_choices(widget, optgroups):
         for subvalue, sublabel in choices:
             selected = (not has_selected or multiple) and str(subvalue) in value
             has_selected |= selected
-            parts.append(
-                f'\n  <option value="{_text(subvalue)}"{" selected" if selected else ""}>{_shown(sublabel)}</option>\n'
-            )
+            parts.append(_option(subvalue, " selected" if selected else "", sublabel))
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
