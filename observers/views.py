@@ -7,7 +7,7 @@ from types import MappingProxyType
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
@@ -21,6 +21,7 @@ from . import citations, export, filters, search
 from .definitions import vocabulary
 from .export import Column
 from .models import Document, Election, Excerpt, Mission, Organisation, Topic, country_name, excerpt_urls
+from .ordered import in_key_order
 from .signals import cached_for_version, kept_for_version
 
 # Facet counts are a list's heaviest queries and its filter form the slowest to render: both are
@@ -144,6 +145,13 @@ class BoundedPaginator(Paginator):
         # would otherwise be computed for every row counted.
         return self.object_list.order_by().values("pk")[: filters.COUNT_LIMIT + 1].count()
 
+    def page(self, number):
+        page = super().page(number)
+        # Its rows read in order, not sorted (see observers.ordered); the slice is still unread.
+        if isinstance(page.object_list, QuerySet):
+            page.object_list = in_key_order(page.object_list)
+        return page
+
 
 class RecordListView(FilterView):
     """A Datasette-style list: a count with a plain-words summary, one GET form, facets, exports."""
@@ -215,7 +223,7 @@ class RecordListView(FilterView):
     def continue_after(self, paginator, queryset, page_size, key_field, after):
         """A page that continues after a sort key (keyset pagination), without counting rows to skip."""
         lookup = f"{key_field}__lt" if self.filterset.newest_first else f"{key_field}__gt"
-        rows = list(queryset.filter(**{lookup: after})[: page_size + 1])
+        rows = list(in_key_order(queryset.filter(**{lookup: after})[: page_size + 1]))
         more = len(rows) > page_size
         page = paginator._get_page(rows[:page_size], 0, paginator)
         self.continued = True

@@ -1,0 +1,163 @@
+"""An organisation's lists, which take in its member bodies, read in their order (observers.ordered):
+the same rows, pages and facets as the plain query, and on SQLite no sort of the family's rows."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from observers import plans
+from observers.models import Document, Excerpt, Mission
+from observers.ordered import MOST_ARMS, in_key_order
+from tests.conftest import make_document, make_election, make_excerpt, make_mission, make_organisation
+
+PUBLISHED = Excerpt.Status.PUBLISHED
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def family():
+    """A parent body, its member, the member's own member, and an outsider; 60 excerpts whose dates
+    interleave, of every stance and three kinds of document, in two countries; a third of the
+    family's excerpts characterisations, in the outsider's words."""
+    parent = make_organisation(slug="parent")
+    child = make_organisation(slug="child", parent=parent)
+    grandchild = make_organisation(slug="grandchild", parent=child)
+    outsider = make_organisation(slug="outsider")
+    bodies = [parent, child, grandchild, outsider]
+    elections = [make_election(country="KZ"), make_election(country="AM")]
+    missions = {
+        (body.pk, election.pk): make_mission(organisation=body, election=election, status=PUBLISHED)
+        for body in bodies
+        for election in elections
+    }
+    stances = [choice for choice, _ in Excerpt.Stance.choices]
+    kinds = [Document.Kind.FINAL, Document.Kind.INTERIM, Document.Kind.PRELIMINARY]
+    for n in range(60):
+        body, election = bodies[n % 4], elections[n % 3 % 2]
+        # Every third, of a family's body, in the outsider's words: a characterisation.
+        characterised = n % 3 == 0 and body != outsider
+        document = make_document(
+            publisher=outsider if characterised else body,
+            kind=kinds[n % 3],
+            date=datetime.date(2020, 1, 1) + datetime.timedelta(days=(n * 37) % 61),
+            status=PUBLISHED,
+            election=election,
+        )
+        make_excerpt(
+            mission=missions[body.pk, election.pk],
+            document=document,
+            stance=stances[n % len(stances)],
+            status=PUBLISHED,
+        )
+    return {"parent": parent, "child": child, "grandchild": grandchild}
+
+
+def listed(response):
+    return [excerpt.pk for excerpt in response.context["object_list"]]
+
+
+def expected(family, *, oldest=False, **conditions):
+    members = [family["parent"].pk, family["child"].pk, family["grandchild"].pk]
+    rows = Excerpt.objects.published().filter(organisation__in=members, **conditions)
+    return list(rows.order_by("sort_key" if oldest else "-sort_key").values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    "query, conditions",
+    [({}, {}),
+     ({"stance": "critical"}, {"stance": "critical"}),
+     ({"country": "KZ"}, {"country": "KZ"}),
+     ({"document_kind": "final"}, {"document_kind": "final"}),
+     ({"sort": "oldest"}, {})],
+)  # fmt: skip
+def test_a_family_s_excerpts_come_in_the_list_s_order_page_after_page(client, family, query, conditions):
+    url = reverse("observers:excerpt_list")
+    asked = {"organisation": "parent", **query}
+    want = expected(family, oldest=query.get("sort") == "oldest", **conditions)
+    assert len(want) > 5
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(url, asked)
+    # (Read now: the next request empties the connection's log.)
+    read = [q["sql"] for q in queries.captured_queries if '"observers_excerpt"."text"' in q["sql"]]
+    assert listed(first) == want[:25]
+    if len(want) > 25:
+        assert listed(client.get(url, asked | {"page": 2})) == want[25:50]
+    # Page after page, after each page's last sort key, until the family's rows run out.
+    page, rows = first, []
+    while True:
+        rows += listed(page)
+        if not page.context["next_key"]:
+            break
+        page = client.get(url, asked | {"after": page.context["next_key"]})
+    assert rows == want
+    assert len(read) == 1
+    if connection.vendor == "sqlite":
+        # One arm per body, merged in order as SQLite reads them: no sort.
+        assert read[0].count(" UNION ALL ") == 2
+        lines = plans.plan(read[0].replace("%", "%%"))
+        assert "MERGE (UNION ALL)" in lines, lines
+        assert not [line for line in lines if "TEMP B-TREE" in line], lines
+    else:
+        assert " UNION " not in read[0]
+
+
+def test_a_family_s_facets_count_its_rows(client, family):
+    response = client.get(reverse("observers:excerpt_list"), {"organisation": "parent"})
+    groups = {group["name"]: group["items"] for group in response.context["facet_groups"]}
+    members = Excerpt.objects.published().filter(pk__in=expected(family))
+    stances = dict(members.order_by().values_list("stance").annotate(n=Count("*")))
+    labels = dict(Excerpt.Stance.choices)
+    assert {item["label"]: item["count"] for item in groups["stance"]} == {
+        labels[stance]: n for stance, n in stances.items()
+    }
+    bodies = dict(members.order_by().values_list("organisation__name").annotate(n=Count("*")))
+    assert {item["label"]: item["count"] for item in groups["organisation"]} == bodies
+    assert len(bodies) == 3
+
+
+def test_the_characterisations_about_a_family_come_in_order(client, family):
+    response = client.get(reverse("observers:characterisation_list"), {"about": "parent"})
+    want = expected(family, is_characterisation=True)
+    assert 5 < len(want) <= 25
+    assert listed(response) == want
+
+
+def test_what_is_not_split():
+    # Read as it is: on PostgreSQL; a condition under OR or NOT; too many values; values that leave
+    # out the column the list is ordered by; an ordering no index continues.
+    members = list(range(1, MOST_ARMS + 2))
+    plain = Excerpt.objects.published().filter(organisation__in=[1, 2]).order_by("-sort_key")
+    sqlite = connection.vendor == "sqlite"
+    assert (in_key_order(plain).query.combinator == "union") is sqlite
+    from django.db.models import Q
+
+    either = Excerpt.objects.filter(Q(organisation__in=[1, 2]) | Q(stance="critical")).order_by("-sort_key")
+    unlike = Excerpt.objects.exclude(organisation__in=[1, 2]).order_by("-sort_key")
+    many = Excerpt.objects.filter(organisation__in=members).order_by("-sort_key")
+    unselected = plain.values_list("stance")
+    by_text = Excerpt.objects.filter(organisation__in=[1, 2]).order_by("text")
+    missions = Mission.objects.filter(organisation__in=[1, 2])
+    for queryset in (either, unlike, many, unselected, by_text, missions):
+        assert in_key_order(queryset) is queryset
+    # A slice keeps its bounds.
+    sliced = in_key_order(plain[5:30])
+    assert (sliced.query.low_mark, sliced.query.high_mark) == (5, 30)
+
+
+def test_an_empty_page_and_a_page_past_the_end(client, family):
+    url = reverse("observers:excerpt_list")
+    empty = client.get(url, {"organisation": "parent", "q": "nowhere-to-be-found"})
+    assert empty.status_code == 200
+    assert listed(empty) == []
+    # After a key below every row's: no row, read as a merge.
+    after = client.get(url, {"organisation": "parent", "after": 1})
+    assert after.status_code == 200
+    assert listed(after) == []
+    assert not after.context["next_key"]
+    past = client.get(url, {"organisation": "parent", "page": 99})
+    assert past.status_code == 200
+    assert listed(past) == expected(family)[25:50]
