@@ -31,8 +31,7 @@ def in_key_order(queryset):
         return queryset
     ordering, attname, values = planned
     query = queryset.query
-    selected = query.values_select or [field.attname for field in queryset.model._meta.concrete_fields]
-    if not all(term.lstrip("-") in selected for term in ordering):
+    if not all(_selected(query, term.lstrip("-")) for term in ordering):
         return queryset  # a compound query is ordered by the columns it selects
     whole = queryset._chain()
     whole.query.clear_limits()
@@ -57,6 +56,9 @@ def _plan(queryset):
     if connections[queryset.db].vendor != "sqlite" or queryset.query.combinator:
         return None
     query = queryset.query
+    # Rows grouped, made distinct or ordered by hand-written SQL would be so per arm, not together.
+    if query.group_by is not None or query.distinct or query.extra_order_by or query.is_empty():
+        return None
     ordering = list(query.order_by) or (list(queryset.model._meta.ordering) if query.default_ordering else [])
     if not ordering or not all(isinstance(term, str) for term in ordering):
         return None
@@ -64,14 +66,22 @@ def _plan(queryset):
     return None if split is None else (ordering, *split)
 
 
+def _selected(query, name):
+    """Whether the query's rows hold the field `name`: among its values, or not deferred."""
+    if query.values_select:
+        return name in query.values_select
+    deferred, defer = query.deferred_loading
+    return name not in deferred if defer else not deferred or name in deferred
+
+
 def _split_column(model, query, ordered_by):
     """(column, values) of the first condition `column IN (values)` of the query's own rows whose
     column leads an index that goes on with the ordering's columns; or None."""
-    leading = {}
+    leading = set()
     for index in model._meta.indexes:
         fields = [name.lstrip("-") for name in index.fields]
         if fields[1 : 1 + len(ordered_by)] == ordered_by:
-            leading[model._meta.get_field(fields[0]).attname] = index
+            leading.add(model._meta.get_field(fields[0]).attname)
     for condition in _conditions(query.where):
         if not isinstance(condition, In) or not isinstance(condition.lhs, Col):
             continue
@@ -82,9 +92,11 @@ def _split_column(model, query, ordered_by):
             and target.model is model
             and target.attname in leading
             and isinstance(values, (list, tuple, set))
-            and 1 < len(values) <= MOST_ARMS
         ):
-            return target.attname, sorted(values)
+            # As Django writes the condition: each value once, and no NULL (which IN never matches).
+            values = sorted({value for value in values if value is not None})
+            if 1 < len(values) <= MOST_ARMS:
+                return target.attname, values
     return None
 
 

@@ -96,8 +96,8 @@ def _sorted_rows(sql, params):
     """How many rows the query `sql` sorts, up to SORT_LIMIT + 1 (or None, if its ORDER BY is not at
     its end): its rows counted without their order and limit."""
     match = _ORDER_AND_LIMIT.search(sql)
-    if match is None:
-        return None
+    if match is None or "%s" in match.group():
+        return None  # (an order with values of its own would leave its parameters unplaced)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({sql[: match.start()]} LIMIT {SORT_LIMIT + 1})", params)  # noqa: S608  # nosec B608
         return cursor.fetchone()[0]

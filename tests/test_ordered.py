@@ -141,8 +141,20 @@ def test_what_is_not_split():
     unselected = plain.values_list("stance")
     by_text = Excerpt.objects.filter(organisation__in=[1, 2]).order_by("text")
     missions = Mission.objects.filter(organisation__in=[1, 2])
-    for queryset in (either, unlike, many, unselected, by_text, missions):
+    # Rows grouped, made distinct, ordered by hand-written SQL, or without their sort key.
+    grouped = plain.values("stance").annotate(n=Count("id")).order_by("stance")
+    distinct = plain.values_list("stance", flat=True).distinct().order_by("stance")
+    by_sql = Excerpt.objects.filter(organisation__in=[1, 2]).extra(order_by=["text"])  # noqa: S610
+    deferred = plain.defer("sort_key")
+    others = plain.only("text")
+    for queryset in (either, unlike, many, unselected, by_text, missions, grouped, distinct, by_sql, deferred, others):
         assert in_key_order(queryset) is queryset
+    # Each value once, and no NULL: as Django writes the condition.
+    repeated = Excerpt.objects.filter(organisation__in=[2, 1, 2, None]).order_by("-sort_key")
+    if sqlite:
+        assert len(in_key_order(repeated).query.combined_queries) == 2
+    single = Excerpt.objects.filter(organisation__in=[1, 1, None]).order_by("-sort_key")
+    assert in_key_order(single) is single
     # A slice keeps its bounds.
     sliced = in_key_order(plain[5:30])
     assert (sliced.query.low_mark, sliced.query.high_mark) == (5, 30)
