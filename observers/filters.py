@@ -275,7 +275,7 @@ class ExcerptFilter(RecordFilterSet):
         method="filter_source",
         empty_label="Anyone's",
     )
-    fidelity = filters.ChoiceFilter(choices=Excerpt.Fidelity, empty_label="Any fidelity")
+    fidelity = filters.ChoiceFilter(choices=Excerpt.Fidelity, empty_label="Any fidelity", method="filter_fidelity")
     headline = filters.BooleanFilter(
         label="Headline conclusions only", method="filter_headline", widget=forms.CheckboxInput
     )
@@ -293,6 +293,12 @@ class ExcerptFilter(RecordFilterSet):
 
     def filter_source(self, queryset, name, value):
         return queryset.characterisations() if value == "characterisation" else queryset.primary()
+
+    def filter_fidelity(self, queryset, name, value):
+        # Only a characterisation has a fidelity (Excerpt.clean, Excerpt.sync_copies): said in the
+        # query too, it is read in order from the characterisations' index by fidelity, not found
+        # among all the excerpts (at a million, 780 ms to count the first 10,001 on a slow day).
+        return queryset.filter(is_characterisation=True, fidelity=value) if value else queryset
 
     def filter_headline(self, queryset, name, value):
         return queryset.filter(is_headline=True) if value else queryset

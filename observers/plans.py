@@ -196,6 +196,7 @@ ORDERED_READS = [
         "sqlite_autoindex_observers_excerpt_1",
         "excerpt_public_by_published",
         "excerpt_public_char_key",
+        "excerpt_public_headline_key",
         "document_published_by_date",
         "document_by_date_title",  # the admin's document list
     )

@@ -348,6 +348,8 @@ class Command(BaseCommand):
             ("excerpts 1 filter", f"{excerpts}?stance=critical"),
             # An organisation's filter takes in its member bodies: the heaviest's family, alone.
             ("excerpts 1 filter (heaviest org)", f"{excerpts}?organisation={org}"),
+            # A filter that few excerpts match (a few in a hundred), for the list's index.
+            ("excerpts headline conclusions", f"{excerpts}?headline=on"),
             ("excerpts 3 filters (heaviest org)", f"{excerpts}?organisation={org}&stance=critical&country={country}"),
             ("excerpts search rare", f"{excerpts}?q={RARE_TERM}"),
             ("excerpts search common", f"{excerpts}?q={COMMON_TERM}"),
