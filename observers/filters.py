@@ -295,10 +295,12 @@ class ExcerptFilter(RecordFilterSet):
         return queryset.characterisations() if value == "characterisation" else queryset.primary()
 
     def filter_fidelity(self, queryset, name, value):
-        # Only a characterisation has a fidelity (Excerpt.clean, Excerpt.sync_copies): said in the
-        # query too, it is read in order from the characterisations' index by fidelity, not found
-        # among all the excerpts (at a million, 780 ms to count the first 10,001 on a slow day).
-        return queryset.filter(is_characterisation=True, fidelity=value) if value else queryset
+        # Only a characterisation has a fidelity (Excerpt.clean refuses one elsewhere, and
+        # Excerpt.refresh_characterisation_flags clears it from a passage that stops being one):
+        # said in the query too, it is read in order from the characterisations' index by fidelity,
+        # not found among all the excerpts (at a million, 780 ms to count the first 10,001 on a
+        # slow day).
+        return queryset.filter(is_characterisation=True, fidelity=value)
 
     def filter_headline(self, queryset, name, value):
         return queryset.filter(is_headline=True) if value else queryset
