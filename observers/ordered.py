@@ -12,6 +12,8 @@ of other organisations (a filter on the heaviest family passes over few), and pl
 query far worse: it is left as it is there.
 """
 
+import functools
+
 from django.db import connections
 from django.db.models.expressions import Col
 from django.db.models.lookups import In
@@ -62,7 +64,7 @@ def _plan(queryset):
     ordering = list(query.order_by) or (list(queryset.model._meta.ordering) if query.default_ordering else [])
     if not ordering or not all(isinstance(term, str) for term in ordering):
         return None
-    split = _split_column(queryset.model, query, [term.lstrip("-") for term in ordering])
+    split = _split_column(queryset.model, query, tuple(term.lstrip("-") for term in ordering))
     return None if split is None else (ordering, *split)
 
 
@@ -74,14 +76,22 @@ def _selected(query, name):
     return name not in deferred if defer else not deferred or name in deferred
 
 
+@functools.cache
+def _leading_columns(model, ordered_by):
+    """The columns that lead an index of `model` going on with the columns `ordered_by` (a tuple):
+    found once per process, not on every list's page and facets."""
+    leading = set()
+    for index in model._meta.indexes:
+        fields = tuple(name.lstrip("-") for name in index.fields)
+        if fields[1 : 1 + len(ordered_by)] == ordered_by:
+            leading.add(model._meta.get_field(fields[0]).attname)
+    return frozenset(leading)
+
+
 def _split_column(model, query, ordered_by):
     """(column, values) of the first condition `column IN (values)` of the query's own rows whose
     column leads an index that goes on with the ordering's columns; or None."""
-    leading = set()
-    for index in model._meta.indexes:
-        fields = [name.lstrip("-") for name in index.fields]
-        if fields[1 : 1 + len(ordered_by)] == ordered_by:
-            leading.add(model._meta.get_field(fields[0]).attname)
+    leading = _leading_columns(model, ordered_by)
     for condition in _conditions(query.where):
         if not isinstance(condition, In) or not isinstance(condition.lhs, Col):
             continue
