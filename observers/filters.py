@@ -5,7 +5,6 @@ import django_filters as filters
 from django import forms
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ValidationError
 from django.db import connections
-from django.db.models import Count
 from django.utils.choices import BaseChoiceIterator
 from django_countries import countries
 
@@ -562,12 +561,8 @@ def facet_counts(queryset, facets, limit=10, *, pinned=None, rows=None):
         raise TypeError("facet_counts() counts no pinned facet without the number of rows")
     counted = {name: [(value, value, rows)] if rows else [] for name, value in pinned.items()}
     rest = [facet for facet in facets if facet[0] not in pinned]
-    if rest and queryset.model is Excerpt:
-        counted |= _excerpt_facet_counts(queryset, rest, limit)
-    elif rest:
-        # The other lists' tables are small (at most 60,000 documents): a grouped count per facet.
-        first = queryset.model.objects.filter(pk__in=queryset.values("pk")[:COUNT_LIMIT])
-        counted |= {name: facet(first, field, label_field, limit) for name, field, label_field in rest}
+    if rest:
+        counted |= _first_rows_facet_counts(queryset, rest, limit)
     return {name: counted[name] for name, _, _ in facets}
 
 
@@ -596,35 +591,26 @@ def pinned_facets(filterset, facets):
     return pinned
 
 
-def facet(queryset, field, label_field=None, limit=10):
-    """(value, label, count) for the most frequent values of `field` in `queryset`."""
-    label_field = label_field or field
-    rows = (
-        queryset.exclude(**{f"{field}__isnull": True})
-        .order_by()
-        .values(field, label_field)
-        .annotate(n=Count("*"))
-        .order_by("-n", label_field)[:limit]
-    )
-    return [(row[field], row[label_field], row["n"]) for row in rows]
+def _first_rows_facet_counts(queryset, facets, limit):
+    """facet_counts() of a list, in one query (two in the rare case of _Joined): the list's first
+    COUNT_LIMIT rows are read once, in its order, and each facet's values among them counted.
 
-
-def _excerpt_facet_counts(queryset, facets, limit):
-    """facet_counts() of an excerpt list, in one query (two in the rare case of _Joined): the list's
-    first COUNT_LIMIT rows are read once, in its order, and each facet's values among them counted.
-
-    The index that orders a list holds every facet's column (see Excerpt.Meta.indexes), so the rows
-    come from it alone. At a million excerpts, the facets of `?stance=critical` took 26 ms on SQLite
-    and 47 ms on PostgreSQL when its rows were read from the table and counted in Python; now about
-    10 ms and 4 ms of SQL. A grouped count per facet read the same rows once for each. An excerpt's
-    organisation is counted by its id and named from the directory; its topics come from its copy of
-    their ids (Excerpt.topic_ids): joined to the links, an excerpt would be read once per topic."""
+    The index that orders an excerpt list holds every facet's column (see Excerpt.Meta.indexes), so
+    the rows come from it alone. At a million excerpts, the facets of `?stance=critical` took 26 ms
+    on SQLite and 47 ms on PostgreSQL when its rows were read from the table and counted in Python;
+    now about 10 ms and 4 ms of SQL. A grouped count per facet read the same rows once for each: for
+    the heaviest publisher's documents, on PostgreSQL, each of the three joined its first rows' ids
+    back to the whole table (about 50 ms each on a slow day). A facet of an organisation (an
+    excerpt's, a mission's, a document's publisher) is counted by its id and named from the
+    directory; an excerpt's topics come from its copy of their ids (Excerpt.topic_ids): joined to
+    the links, an excerpt would be read once per topic."""
+    model = queryset.model
     groups = []  # per facet: the columns it groups by (a value, and a label when that differs)
     for _, field, label_field in facets:
-        if field.startswith("topics__"):
+        if model is Excerpt and field.startswith("topics__"):
             groups.append(("topic_ids",))
-        elif field == "organisation__slug":
-            groups.append(("organisation_id",))
+        elif (organisation := _organisation_key(model, field, label_field)) is not None:
+            groups.append((organisation,))
         else:
             groups.append((field,) if label_field in (None, field) else (field, label_field))
     paths = list(dict.fromkeys(path for columns in groups for path in columns))
@@ -639,7 +625,7 @@ def _excerpt_facet_counts(queryset, facets, limit):
     connection = connections[first_rows.db]
     numbered = [[paths.index(path) for path in columns] for columns in groups]
     # The facets whose values SQLite hands over joined (see _counting_sql), and how to read a value.
-    whole = {position: field for position, columns in enumerate(groups) if (field := _whole_column(columns))}
+    whole = {position: field for position, columns in enumerate(groups) if (field := _whole_column(model, columns))}
     try:
         found = _count(connection, *_counting_sql(first, len(paths), numbered, connection, whole), params, len(groups))
     except _Joined:
@@ -647,9 +633,9 @@ def _excerpt_facet_counts(queryset, facets, limit):
         found = _count(connection, *_counting_sql(first, len(paths), numbered, connection, {}), params, len(groups))
     counted = {}
     for (name, _, _), columns, rows in zip(facets, groups, found, strict=True):
-        if columns == ("topic_ids",):
+        if model is Excerpt and columns == ("topic_ids",):
             items = _topic_counts(rows)
-        elif columns == ("organisation_id",):
+        elif columns[0] == _organisation_key(model, columns[0], None):
             items = _organisation_counts(rows)
         else:
             items = [(value, label, n) for value, label, n in rows if value is not None]
@@ -679,16 +665,31 @@ class _Joined(Exception):
     """A facet's joined values hold more separators than they have values between them."""
 
 
-def _whole_column(columns):
-    """The excerpt's own field that a facet counts, if it counts one column of the table (not a
-    joined table's), whose values SQLite then hands over joined (see _counting_sql); or None."""
+def _organisation_key(model, field, label_field):
+    """The column of `model` that holds an organisation's id, when the facet of `field` (with
+    `label_field`) is that organisation's slug and name, or that column itself; or None."""
+    name, _, rest = field.partition("__")
+    if rest not in ("slug", "") or label_field not in (None, f"{name}__name"):
+        return None
+    try:
+        link = model._meta.get_field(name if rest else name.removesuffix("_id"))
+    except FieldDoesNotExist:
+        return None
+    if not link.many_to_one or link.related_model is not Organisation:
+        return None
+    return link.attname if rest or name == link.attname else None
+
+
+def _whole_column(model, columns):
+    """The model's own field that a facet counts, if it counts one column of the table (not a joined
+    table's), whose values SQLite then hands over joined (see _counting_sql); or None."""
     if len(columns) != 1:
         return None
     try:
-        field = Excerpt._meta.get_field(columns[0])
+        field = model._meta.get_field(columns[0])
     except FieldDoesNotExist:
         return None
-    own = field.concrete and not field.many_to_many and field.model is Excerpt
+    own = field.concrete and not field.many_to_many and field.model is model
     return field if own and columns[0] in (field.column, field.attname) else None
 
 

@@ -545,6 +545,14 @@ class Document(Publishable):
         indexes = [
             # The public document list's order, over published documents only.
             models.Index(fields=["-date", "id"], condition=Q(status="published"), name="document_published_by_date"),
+            # A publisher's published documents in that order, with the list's other facets: the
+            # heaviest publisher's 8,000 documents were sorted for every page and read three times
+            # more, in order, for its facets (see observers.ordered for a family of publishers).
+            models.Index(
+                fields=["publisher", "-date", "id", "kind", "provenance", "status"],
+                condition=Q(status="published"),
+                name="document_published_publisher",
+            ),
             # The admin's order (the model's, then the newest first): its list, searched or filtered,
             # reads documents in order and stops at a page, instead of sorting every match.
             models.Index(fields=["-date", "title", "-id"], name="document_by_date_title"),

@@ -173,3 +173,34 @@ def test_an_empty_page_and_a_page_past_the_end(client, family):
     past = client.get(url, {"organisation": "parent", "page": 99})
     assert past.status_code == 200
     assert listed(past) == expected(family)[25:50]
+
+
+def test_a_family_s_documents_come_in_the_list_s_order(client, family):
+    # The list is ordered by "-date" then "pk", which an index names by the primary key's own name
+    # ("id"): the same rows and pages, merged on SQLite as they are read.
+    members = [family["parent"].pk, family["child"].pk, family["grandchild"].pk]
+    want = list(
+        Document.objects.published().filter(publisher__in=members).order_by("-date", "pk").values_list("pk", flat=True)
+    )
+    assert len(want) > 25
+    url = reverse("observers:document_list")
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(url, {"publisher": "parent"})
+    read = [q["sql"] for q in queries.captured_queries if '"observers_document"."title"' in q["sql"]]
+    assert listed(first) == want[:25]
+    assert listed(client.get(url, {"publisher": "parent", "page": 2})) == want[25:50]
+    assert len(read) == 1
+    if connection.vendor == "sqlite":
+        assert read[0].count(" UNION ALL ") == 2
+        lines = plans.plan(read[0].replace("%", "%%"))
+        assert "MERGE (UNION ALL)" in lines, lines
+        assert not [line for line in lines if "TEMP B-TREE" in line], lines
+    # The facets count the same rows.
+    groups = {group["name"]: group["items"] for group in first.context["facet_groups"]}
+    kinds = dict(Document.objects.filter(pk__in=want).order_by().values_list("kind").annotate(n=Count("*")))
+    labels = dict(Document.Kind.choices)
+    assert {item["label"]: item["count"] for item in groups["kind"]} == {labels[kind]: n for kind, n in kinds.items()}
+    publishers = dict(
+        Document.objects.filter(pk__in=want).order_by().values_list("publisher__name").annotate(n=Count("*"))
+    )
+    assert {item["label"]: item["count"] for item in groups["publisher"]} == publishers
