@@ -806,7 +806,7 @@ class Excerpt(Publishable):
         # also hold every column its facets count, after the sort key, and `public` (SQLite reads the
         # table for a column of the query's condition that the index lacks, even its own condition's):
         # a list's facets then read its first rows from the index alone (see
-        # filters._excerpt_facet_counts).
+        # filters._first_rows_facet_counts).
         indexes = [
             models.Index(
                 fields=[*key, "-sort_key", *(column for column in FACET_COLUMNS if column not in key), "public"],
@@ -872,6 +872,13 @@ class Excerpt(Publishable):
                 fields=["organisation", "-sort_key"],
                 condition=Q(public=True, is_characterisation=True),
                 name="excerpt_public_char_org_key",
+            ),
+            # The elections that have characterisations, in order, each once: whether there are more
+            # than the characterisation list's form offers (filters.CharacterisationFilter).
+            models.Index(
+                fields=["election", "is_characterisation", "public"],
+                condition=Q(public=True, is_characterisation=True),
+                name="excerpt_public_char_election",
             ),
             # The editors' admin: its language filter.
             models.Index(fields=["language"], name="excerpt_language"),

@@ -64,9 +64,11 @@ def _plan(queryset):
     ordering = list(query.order_by) or (list(queryset.model._meta.ordering) if query.default_ordering else [])
     if not ordering or not all(isinstance(term, str) for term in ordering):
         return None
-    # "pk" named as an index names it, by the primary key's own name.
-    pk = queryset.model._meta.pk.name
-    ordering = [term.replace("pk", pk) if term.lstrip("-") == "pk" else term for term in ordering]
+    # "pk" named as an index names it, by the primary key's own name (unless the key is a link, by
+    # whose name a query would be ordered by the linked model's ordering).
+    pk = queryset.model._meta.pk
+    if not pk.is_relation:
+        ordering = [term.replace("pk", pk.name) if term.lstrip("-") == "pk" else term for term in ordering]
     split = _split_column(queryset.model, query, tuple(term.lstrip("-") for term in ordering))
     return None if split is None else (ordering, *split)
 

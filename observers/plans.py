@@ -199,6 +199,7 @@ ORDERED_READS = [
         "excerpt_public_headline_key",
         "document_published_by_date",
         "document_by_date_title",  # the admin's document list
+        "excerpt_public_char_election",  # the characterised elections, each once, up to a limit
     )
 ] + [
     "VIRTUAL TABLE INDEX 192:M2",

@@ -582,6 +582,17 @@ def test_characterisations_offer_elections_in_a_list_only_while_they_are_few(cli
     monkeypatch.setattr(filters, "SELECT_LIMIT", 100)
     cache.clear()
     assert '<select name="election"' in client.get(url, {"fidelity": "selective"}).content.decode()
+    # Exactly as many as the limit: still a list; one fewer allowed: hidden.
+    characterised = Election.objects.filter(
+        pk__in=Excerpt.objects.published().characterisations().values("election")
+    ).count()
+    assert characterised >= 1
+    monkeypatch.setattr(filters, "SELECT_LIMIT", characterised)
+    cache.clear()
+    assert '<select name="election"' in client.get(url).content.decode()
+    monkeypatch.setattr(filters, "SELECT_LIMIT", characterised - 1)
+    cache.clear()
+    assert '<select name="election"' not in client.get(url).content.decode()
 
 
 @pytest.mark.parametrize("name", ["excerpt_list", "mission_list", "document_list", "characterisation_list"])
