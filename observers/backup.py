@@ -20,9 +20,9 @@ from django.core.management.base import CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
 
-from .models import Excerpt, Mission, Topic
+from .models import Document, Excerpt, Mission, Topic
 from .signals import record_changed
 
 # Sessions, login attempts, content types and permissions are not part of the record: a freshly
@@ -118,8 +118,10 @@ def restore(path, using=DEFAULT_DB_ALIAS):
         call_command("loaddata", str(path), database=using, verbosity=0)
         _skip_deleted_ids(connection, using)
         _flag_maybe_duplicates(using)
-        # A file made before missions copied their election's day has none.
+        # A file made before missions copied their election's day has none, nor, made before excerpts
+        # copied their document's publisher, that copy.
         Mission.sync_copies(Mission.objects.using(using))
+        _copy_publishers(using)
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute(SQLITE_REBUILD_SEARCH)
@@ -137,6 +139,12 @@ def _flag_maybe_duplicates(using):
     shared = excerpts.order_by().values("document", "text").annotate(n=Count("pk")).filter(n__gt=1).values("document")
     same_text = excerpts.filter(document=OuterRef("document"), text=OuterRef("text")).exclude(pk=OuterRef("pk"))
     excerpts.filter(document__in=shared, maybe_duplicate=False).filter(Exists(same_text)).update(maybe_duplicate=True)
+
+
+def _copy_publishers(using):
+    """Each excerpt without a copy of its document's publisher given one."""
+    publisher = Document.objects.using(using).filter(pk=OuterRef("document_id")).values("publisher_id")[:1]
+    Excerpt.objects.using(using).filter(document_publisher=None).update(document_publisher_id=Subquery(publisher))
 
 
 def _skip_deleted_ids(connection, using):

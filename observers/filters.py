@@ -370,7 +370,7 @@ SELECT_LIMIT = 100
 
 class CharacterisationFilter(RecordFilterSet):
     fidelity = filters.ChoiceFilter(choices=Excerpt.Fidelity, empty_label="Any fidelity")
-    by = OrganisationFilter(label="Characterised by", field_name="document__publisher", empty_label="Anyone")
+    by = OrganisationFilter(label="Characterised by", field_name="document_publisher", empty_label="Anyone")
     about = OrganisationFilter(label="Organisation characterised", field_name="organisation", include_children=True)
     election = filters.ModelChoiceFilter(
         label="Election",

@@ -764,6 +764,12 @@ class Excerpt(Publishable):
         Organisation, on_delete=models.PROTECT, null=True, editable=False, related_name="+"
     )
     election = models.ForeignKey(Election, on_delete=models.PROTECT, null=True, editable=False, related_name="+")
+    # Whose text the excerpt is from (the document's publisher): a characterisation's author, by which
+    # the characterisation list filters and counts. An organisation that published a document cannot
+    # be deleted (Document.publisher), so a deletion need not look for excerpts through this copy.
+    document_publisher = models.ForeignKey(
+        Organisation, on_delete=models.DO_NOTHING, null=True, editable=False, related_name="+", db_index=False
+    )
     country = models.CharField(max_length=2, blank=True, editable=False)
     election_date = models.DateField(null=True, editable=False)
     document_date = models.DateField(null=True, editable=False)
@@ -872,6 +878,13 @@ class Excerpt(Publishable):
                 fields=["organisation", "-sort_key"],
                 condition=Q(public=True, is_characterisation=True),
                 name="excerpt_public_char_org_key",
+            ),
+            # The characterisations by an author (a document's publisher), in the list's order, with
+            # the list's facets' columns.
+            models.Index(
+                fields=["document_publisher", "-sort_key", "fidelity", "organisation", "is_characterisation", "public"],
+                condition=Q(public=True, is_characterisation=True),
+                name="excerpt_public_char_by_key",
             ),
             # The elections that have characterisations, in order, each once: whether there are more
             # than the characterisation list's form offers (filters.CharacterisationFilter).
@@ -986,6 +999,7 @@ class Excerpt(Publishable):
         self.election_date = election.election_date
         self.document_date = document.date
         self.document_kind = document.kind
+        self.document_publisher_id = document.publisher_id
         self.provenance = document.provenance
         self.public = self.is_published and mission.is_published and document.is_published
 
@@ -1002,6 +1016,7 @@ class Excerpt(Publishable):
             election_date=models.Subquery(mission.values("election__election_date")[:1]),
             document_date=models.Subquery(document.values("date")[:1]),
             document_kind=models.Subquery(document.values("kind")[:1]),
+            document_publisher_id=models.Subquery(document.values("publisher_id")[:1]),
             provenance=models.Subquery(document.values("provenance")[:1]),
             public=models.Case(
                 models.When(

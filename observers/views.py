@@ -553,7 +553,7 @@ class CharacterisationListView(RecordListView):
     template_name = "observers/characterisation_filter.html"
     facets = [
         ("fidelity", "fidelity", None),
-        ("by", "document__publisher__slug", "document__publisher__name"),
+        ("by", "document_publisher__slug", "document_publisher__name"),
         ("about", "organisation__slug", "organisation__name"),
     ]
     export_columns = excerpt_columns() + [

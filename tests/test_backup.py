@@ -170,6 +170,25 @@ def test_a_backup_made_before_missions_copied_their_election_s_day_restores_with
     assert all(mission.election_date == mission.election.election_date for mission in restored)
 
 
+def test_a_backup_made_before_excerpts_copied_their_document_s_publisher_restores_with_the_copy(
+    db, fresh_content_types, tmp_path
+):
+    build_record()
+    path = tmp_path / "record.json"
+    call_command("backup_record", str(path))
+    objects = json.loads(path.read_text())
+    excerpts = [item for item in objects if item["model"] in ("observers.excerpt", "observers.historicalexcerpt")]
+    assert excerpts
+    for item in excerpts:
+        del item["fields"]["document_publisher"]
+    path.write_text(json.dumps(objects))
+    new_empty_database()
+    call_command("restore_record", str(path))
+    restored = Excerpt.objects.select_related("document")
+    assert len(restored) == len({item["pk"] for item in excerpts if item["model"] == "observers.excerpt"})
+    assert all(excerpt.document_publisher_id == excerpt.document.publisher_id for excerpt in restored)
+
+
 def test_backup_needs_a_json_file_name(db, tmp_path):
     with pytest.raises(CommandError, match=r"\.json"):
         call_command("backup_record", str(tmp_path / "record.txt"))

@@ -332,14 +332,17 @@ def test_copies_follow_the_parents(excerpt_factory, election_factory, organisati
     document.save()
     excerpt.refresh_from_db()
     assert excerpt.public and excerpt.organisation_id == mission.organisation_id
+    assert excerpt.document_publisher_id == document.publisher_id
     mission.election.country = "AZ"
     mission.election.save()
     document.kind, document.provenance = Document.Kind.FINAL, Document.Provenance.MIRROR
+    document.publisher = organisation_factory()
     document.save()
     mission.organisation = organisation_factory()
     mission.save()
     excerpt.refresh_from_db()
     assert (excerpt.country, excerpt.document_kind, excerpt.provenance) == ("AZ", "final", "mirror")
+    assert excerpt.document_publisher_id == document.publisher_id
     assert excerpt.organisation_id == mission.organisation_id and excerpt.election_id == mission.election_id
     assert excerpt.document_date == document.date and excerpt.election_date == mission.election.election_date
     mission.status = Mission.Status.DRAFT

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from observers import plans
-from observers.models import Document, Excerpt, Mission
+from observers.models import Document, Excerpt, Mission, Organisation
 from observers.ordered import MOST_ARMS, in_key_order
 from tests.conftest import make_document, make_election, make_excerpt, make_mission, make_organisation
 
@@ -204,3 +204,34 @@ def test_a_family_s_documents_come_in_the_list_s_order(client, family):
         Document.objects.filter(pk__in=want).order_by().values_list("publisher__name").annotate(n=Count("*"))
     )
     assert {item["label"]: item["count"] for item in groups["publisher"]} == publishers
+
+
+def test_the_characterisations_by_an_author_come_in_order_from_its_copy(client, family):
+    # An excerpt keeps a copy of its document's publisher: the characterisations by an author are read
+    # in the list's order from an index of that copy, without the documents, and counted by it.
+    want = list(
+        Excerpt.objects.published()
+        .characterisations()
+        .filter(document__publisher__slug="outsider")
+        .order_by("-sort_key")
+        .values_list("pk", flat=True)
+    )
+    assert 5 < len(want) <= 25
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("observers:characterisation_list"), {"by": "outsider"})
+    read = [q["sql"] for q in queries.captured_queries if '"observers_excerpt"."text"' in q["sql"]]
+    assert listed(response) == want
+    (page,) = [sql for sql in read if "_prefetch_related_val" not in sql]
+    assert '"observers_excerpt"."document_publisher_id" =' in page
+    if connection.vendor == "sqlite":
+        lines = plans.plan(page.replace("%", "%%"))
+        assert any("INDEX excerpt_public_char_by_key (document_publisher_id=?)" in line for line in lines), lines
+        assert not [line for line in lines if "TEMP B-TREE" in line], lines
+    else:
+        # Its planner is told that an author's excerpts are nearly all characterisations, or not.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'observers_excerpt'::regclass")
+            assert ("excerpt_publisher_char",) in cursor.fetchall()
+    groups = {group["name"]: group["items"] for group in response.context["facet_groups"]}
+    outsider = Organisation.objects.get(slug="outsider")
+    assert [(item["label"], item["count"]) for item in groups["by"]] == [(outsider.name, len(want))]

@@ -68,6 +68,7 @@ def test_makes_the_record_asked_for_with_every_copy_right():
         ("document_date", "document__date"),
         ("document_kind", "document__kind"),
         ("provenance", "document__provenance"),
+        ("document_publisher", "document__publisher"),
     ]:
         assert not excerpts.exclude(**{field: F(source)}).exists(), field
     for excerpt in excerpts.select_related("document", "mission"):

@@ -551,7 +551,9 @@ class Command(BaseCommand):
             mission_pk, organisation, (election, country, election_day), mission_published = mission
             characterisation = publisher != organisation
             dates = ops.adapt_datefield_value(election_day), ops.adapt_datefield_value(day)
-            copied = (mission_pk, pk, characterisation, organisation, election, country, *dates, kind, provenance)
+            copied = (
+                mission_pk, pk, characterisation, organisation, election, country, *dates, kind, provenance, publisher
+            )  # fmt: skip
             base_key = models.make_sort_key(day, 0) if keyed else 0
             plan.append((many, len(by_document), VARIANTS if characterisation else 0))
             by_document.append((base_key, PUBLISHED, now, published and mission_published, *copied))
@@ -623,7 +625,7 @@ class Excerpts:
 
     BY_DOCUMENT = ["status", "published_at", "public", "mission_id", "document_id", "is_characterisation",
                    "organisation_id", "election_id", "country", "election_date", "document_date", "document_kind",
-                   "provenance"]  # fmt: skip
+                   "provenance", "document_publisher_id"]  # fmt: skip
     BY_VARIANT = ["page", "stance", "is_headline", "fidelity", "topic_ids"]
 
     def __init__(self, cursor, pool, variants, by_document, constant, keyed):
