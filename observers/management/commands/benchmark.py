@@ -323,6 +323,15 @@ class Command(BaseCommand):
             .values_list("organisation", flat=True)[:1]
         )
         mid = Organisation.objects.filter(pk__in=list(mid)).first() or heavy
+        # Whoever wrote the most characterisations (a document's publisher), for the list of theirs.
+        author = (
+            published.characterisations()
+            .values("document_publisher")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+            .values_list("document_publisher", flat=True)
+        )[:1]
+        author = Organisation.objects.filter(pk__in=list(author)).first()
         election = Election.objects.filter(pk__in=published.values("election")[:1]).first()
         mission = Mission.objects.published().filter(pk__in=published.values("mission")[:1]).first()
         document = Document.objects.published().filter(pk__in=published.values("document")[:1]).first()
@@ -358,6 +367,7 @@ class Command(BaseCommand):
             ("excerpts page 400 by number", f"{excerpts}?page=400"),
             ("characterisations", characterisations),
             ("characterisations 1 filter", f"{characterisations}?fidelity=selective"),
+            ("characterisations by (busiest author)", f"{characterisations}?by={author.slug}" if author else None),
             ("elections", elections),
             ("elections 1 filter", f"{elections}?country={country}"),
             ("elections 3 filters", f"{elections}?country={country}&kind=parliamentary&organisation={org}"),
@@ -368,6 +378,7 @@ class Command(BaseCommand):
             ("missions 3 filters", f"{missions}?organisation={org}&verdict=critical&country={country}"),
             ("documents", documents),
             ("documents 1 filter", f"{documents}?kind=final"),
+            ("documents 1 filter (heaviest org)", f"{documents}?publisher={org}"),
             ("documents 3 filters", f"{documents}?kind=final&publisher={org}&provenance=mirror"),
             ("election detail", election.get_absolute_url() if election else None),
             ("organisation detail (heaviest)", heavy.get_absolute_url()),
