@@ -392,7 +392,7 @@ class CharacterisationFilter(RecordFilterSet):
     def form_variant(self):
         """Whether the election filter is hidden (see make_form_class): whether more than SELECT_LIMIT
         elections have a published characterisation. Their election ids are read in order from an
-        index of the characterisations, each once, until SELECT_LIMIT + 1 differ: counting every such
+        index of the characterisations until SELECT_LIMIT + 1 differ: counting every such
         election read all 45,000 characterisations (45 ms on SQLite at a million excerpts, on a slow
         day, on every visit after a change)."""
 

@@ -765,10 +765,17 @@ class Excerpt(Publishable):
     )
     election = models.ForeignKey(Election, on_delete=models.PROTECT, null=True, editable=False, related_name="+")
     # Whose text the excerpt is from (the document's publisher): a characterisation's author, by which
-    # the characterisation list filters and counts. An organisation that published a document cannot
-    # be deleted (Document.publisher), so a deletion need not look for excerpts through this copy.
+    # the characterisation list filters and counts. A copy, as the others, but without a constraint of
+    # the database: an organisation that published a document cannot be deleted (Document.publisher),
+    # and neither a deletion nor the database's own check need look for excerpts through the copy.
     document_publisher = models.ForeignKey(
-        Organisation, on_delete=models.DO_NOTHING, null=True, editable=False, related_name="+", db_index=False
+        Organisation,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     country = models.CharField(max_length=2, blank=True, editable=False)
     election_date = models.DateField(null=True, editable=False)

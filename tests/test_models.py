@@ -323,7 +323,7 @@ def test_published_excerpts_need_a_published_document_and_mission(excerpt_factor
     assert Document.objects.published().count() == 3
 
 
-def test_copies_follow_the_parents(excerpt_factory, election_factory, organisation_factory):
+def test_copies_follow_the_parents(excerpt_factory, election_factory, organisation_factory, document_factory):
     """The fields copied onto an excerpt for fast lists follow its mission, election and document."""
     excerpt = excerpt_factory(status=PUBLISHED)
     mission, document = excerpt.mission, excerpt.document
@@ -338,6 +338,8 @@ def test_copies_follow_the_parents(excerpt_factory, election_factory, organisati
     document.kind, document.provenance = Document.Kind.FINAL, Document.Provenance.MIRROR
     document.publisher = organisation_factory()
     document.save()
+    excerpt.refresh_from_db()
+    assert excerpt.document_publisher_id == document.publisher_id  # the document's save alone
     mission.organisation = organisation_factory()
     mission.save()
     excerpt.refresh_from_db()
@@ -349,6 +351,37 @@ def test_copies_follow_the_parents(excerpt_factory, election_factory, organisati
     mission.save()
     excerpt.refresh_from_db()
     assert not excerpt.public
+    # Moved to another document: its publisher's.
+    other = document_factory(publisher=organisation_factory())
+    excerpt.document = other
+    excerpt.save()
+    excerpt.refresh_from_db()
+    assert excerpt.document_publisher_id == other.publisher_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_copies_every_excerpt_s_publisher_a_range_at_a_time(
+    excerpt_factory, organisation_factory, monkeypatch
+):
+    # Ids with gaps, ranges of two, copies missing or wrong (as the code before it may leave them).
+    from importlib import import_module
+
+    from django.core.management import call_command
+
+    excerpts = [excerpt_factory() for _ in range(7)]
+    for excerpt in excerpts[1::3]:
+        excerpt.delete()
+    kept = Excerpt.objects.order_by("pk")
+    assert kept.count() == 5
+    call_command("migrate", "observers", "0023", verbosity=0)
+    monkeypatch.setattr(import_module("observers.migrations.0024_copy_document_publishers"), "RANGE", 2)
+    Excerpt.objects.update(document_publisher=None)
+    Excerpt.objects.filter(pk=kept[0].pk).update(document_publisher=organisation_factory())
+    call_command("migrate", verbosity=0)
+    assert [(e.document_publisher_id, e.document.publisher_id) for e in kept.select_related("document")] == [
+        (e.document.publisher_id, e.document.publisher_id) for e in kept.select_related("document")
+    ]
+    assert not Excerpt.objects.filter(document_publisher=None).exists()
 
 
 def test_a_mission_s_copy_of_its_election_day_follows_the_election(client, mission_factory, election_factory):

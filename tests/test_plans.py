@@ -194,6 +194,15 @@ def check_the_check():
             f"sorts more than {plans.SORT_LIMIT:,} rows it searched for"
         ]
         assert plans.problems(*in_key_order(family).query.sql_with_params()) == []
+        # Whether more than 100 elections have characterisations: their ids read in order from an
+        # index, each once, stopping at the 101st. A column no such index orders is sorted whole.
+        characterised = Excerpt.objects.published().characterisations().exclude(election=None)
+        for column, sorted_whole in (("election", False), ("stance", True)):
+            values = characterised.values(column).order_by(column).distinct()[: filters.SELECT_LIMIT + 1]
+            sql, params = values.query.sql_with_params()
+            counted = f"SELECT COUNT(*) FROM ({sql}) subquery"  # noqa: S608  # the ORM's own SQL
+            assert plans.is_distinct_values(counted)
+            assert bool(plans.problems(counted, params)) is sorted_whole
     # Sorting the first rows of an ordered read (relevance ranks the first matches) is bounded.
     assert not plans.problems(
         'SELECT first.id FROM (SELECT "observers_excerpt"."id", "observers_excerpt"."text" FROM "observers_excerpt" '

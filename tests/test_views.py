@@ -1229,6 +1229,19 @@ def test_excerpt_list_query_budget(client, record, rows, query):
     assert count_queries(client, url) == 2
 
 
+@pytest.mark.parametrize("rows", [2, 50])
+@pytest.mark.parametrize("query", ["", "?fidelity=selective", "?about=osce"])
+def test_characterisation_list_query_budget(client, record, rows, query):
+    # On the first visit after the record changed: the count, the page, the passages each reports,
+    # one query for the facets, and the form's organisations, whether more than 100 elections have
+    # characterisations, and which. Later visits: the count, the page and the passages.
+    record.add_excerpts(rows)
+    cache.clear()
+    url = reverse("observers:characterisation_list") + query
+    assert count_queries(client, url) == 3 + 1 + 3
+    assert count_queries(client, url) == 3
+
+
 def test_exports_keep_the_missions_and_documents_they_read_until_the_record_changes(client, record):
     # The next export that names the same missions and documents reads only its excerpts' rows; a save
     # anywhere retires what was kept, and the export shows the new values.
