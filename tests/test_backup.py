@@ -151,42 +151,30 @@ def test_restore_refuses_a_database_that_is_not_empty(db, tmp_path):
     assert snapshot() == before
 
 
-def test_a_backup_made_before_missions_copied_their_election_s_day_restores_with_the_copy(
-    db, fresh_content_types, tmp_path
+@pytest.mark.parametrize(
+    "model, field, copied",
+    [(Mission, "election_date", lambda mission: mission.election_date == mission.election.election_date),
+     (Excerpt, "document_publisher", lambda excerpt: excerpt.document_publisher_id == excerpt.document.publisher_id)],
+)  # fmt: skip
+def test_a_backup_made_before_a_copy_existed_restores_with_the_copy(
+    db, fresh_content_types, tmp_path, model, field, copied
 ):
+    # A mission's copy of its election's day, an excerpt's of its document's publisher.
     build_record()
     path = tmp_path / "record.json"
     call_command("backup_record", str(path))
     objects = json.loads(path.read_text())
-    missions = [item for item in objects if item["model"] in ("observers.mission", "observers.historicalmission")]
-    assert missions
-    for item in missions:
-        del item["fields"]["election_date"]
+    name = model._meta.model_name
+    items = [item for item in objects if item["model"] in (f"observers.{name}", f"observers.historical{name}")]
+    assert items
+    for item in items:
+        del item["fields"][field]
     path.write_text(json.dumps(objects))
     new_empty_database()
     call_command("restore_record", str(path))
-    restored = Mission.objects.select_related("election")
-    assert len(restored) == len({item["pk"] for item in missions if item["model"] == "observers.mission"})
-    assert all(mission.election_date == mission.election.election_date for mission in restored)
-
-
-def test_a_backup_made_before_excerpts_copied_their_document_s_publisher_restores_with_the_copy(
-    db, fresh_content_types, tmp_path
-):
-    build_record()
-    path = tmp_path / "record.json"
-    call_command("backup_record", str(path))
-    objects = json.loads(path.read_text())
-    excerpts = [item for item in objects if item["model"] in ("observers.excerpt", "observers.historicalexcerpt")]
-    assert excerpts
-    for item in excerpts:
-        del item["fields"]["document_publisher"]
-    path.write_text(json.dumps(objects))
-    new_empty_database()
-    call_command("restore_record", str(path))
-    restored = Excerpt.objects.select_related("document")
-    assert len(restored) == len({item["pk"] for item in excerpts if item["model"] == "observers.excerpt"})
-    assert all(excerpt.document_publisher_id == excerpt.document.publisher_id for excerpt in restored)
+    restored = list(model.objects.all())
+    assert len(restored) == len({item["pk"] for item in items if item["model"] == f"observers.{name}"})
+    assert all(copied(row) for row in restored)
 
 
 def test_backup_needs_a_json_file_name(db, tmp_path):
