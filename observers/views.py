@@ -716,7 +716,7 @@ class MissionListView(RecordListView):
             .select_related("organisation", "election")
             .prefetch_related("joint_partners")
             # Newest election first; an election's missions in the order they were recorded: the order
-            # of the index mission_by_status_date. (By the organisation's name too, or by the date of
+            # of the index mission_list_by_date. (By the organisation's name too, or by the date of
             # the joined election, the whole list had to be sorted on every page.)
             .order_by("-election_date", "-election_id", "pk")
         )

@@ -148,7 +148,13 @@ def test_the_admin_s_document_list_reads_documents_in_its_order(
         assert plans.problems(pages[0].replace("%", "%%")) == []
         lines = plans.plan(pages[0].replace("%", "%%"))
     if connection.vendor == "sqlite":
-        assert "USING INDEX document_by_date_title" in " ".join(lines), lines
+        # Its own index, or a kind's read in date order with only each day's documents sorted
+        # ("RIGHT PART OF ORDER BY", as PostgreSQL's incremental sort below): either stops at the page.
+        text = " ".join(lines)
+        assert "USING INDEX document_by_date_title" in text or (
+            "INDEX document_published_kind (kind=?)" in text
+            and not [line for line in lines if "TEMP B-TREE" in line and "RIGHT PART OF ORDER BY" not in line]
+        ), lines
     else:
         # With the statistics of the searched expressions (migration 0018), not a sort of every match
         # (an incremental sort of an index read in date order stops at the page too).
