@@ -78,21 +78,17 @@ def organisation_choices():
     )
 
 
-class DirectoryChoiceField(forms.ModelChoiceField):
-    """An organisation chosen by slug, found in the directory rather than by a query."""
+class PreparedChoiceField(forms.ModelChoiceField):
+    """A model chosen from choices that `read_choices()` gives ready, (value, label) pairs read once per
+    record version (see cached_for_version), rather than from a query for each form shown."""
 
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        for row in organisation_directory():
-            if row["slug"] == str(value):
-                return Organisation(**row)
-        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+    read_choices = None
 
     def _get_choices(self):
         # Read once per form: its widget reads them twice as it renders.
         if getattr(self, "_read_choices", None) is None:
-            self._read_choices = ([] if self.empty_label is None else [("", self.empty_label)]) + organisation_choices()
+            empty = [] if self.empty_label is None else [("", self.empty_label)]
+            self._read_choices = empty + list(type(self).read_choices())
         return self._read_choices
 
     choices = property(_get_choices, forms.ChoiceField.choices.fset)
@@ -109,6 +105,20 @@ class DirectoryChoiceField(forms.ModelChoiceField):
         self.widget.choices = Prepared(self._get_choices)  # ready pairs: not normalised on every pass
 
     queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+
+class DirectoryChoiceField(PreparedChoiceField):
+    """An organisation chosen by slug, found in the directory rather than by a query."""
+
+    read_choices = staticmethod(organisation_choices)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        for row in organisation_directory():
+            if row["slug"] == str(value):
+                return Organisation(**row)
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
 
 
 class OrganisationFilter(filters.ModelChoiceFilter):
@@ -368,17 +378,49 @@ class ExcerptFilter(RecordFilterSet):
 SELECT_LIMIT = 100
 
 
+def characterised_elections():
+    """(slug, name) of the elections that have a published characterisation, newest first, for the
+    characterisation list's drop-down list: at most SELECT_LIMIT + 1 of them, the list being hidden
+    when there are more than SELECT_LIMIT (see CharacterisationFilter). Read once per record version,
+    in one query: their ids in order from an index of the characterisations by election, each once,
+    stopping at the (SELECT_LIMIT + 1)th, and those elections. Counting every such election read all
+    45,000 characterisations (45 ms on SQLite at a million excerpts, on a slow day, on every first
+    visit after a change); asking whether they were too many, then which, took two queries."""
+
+    def read():
+        ids = (
+            Excerpt.objects.published()
+            .characterisations()
+            .exclude(election=None)
+            .values("election")
+            .order_by("election")
+            .distinct()[: SELECT_LIMIT + 1]
+        )
+        elections = Election.objects.filter(pk__in=ids).order_by("-election_date", "country")
+        return [(election.slug, str(election)) for election in elections]
+
+    return cached_for_version("characterised-elections", read, keep=True)
+
+
+class CharacterisedElectionField(PreparedChoiceField):
+    read_choices = staticmethod(characterised_elections)
+
+
+class CharacterisedElectionFilter(filters.ModelChoiceFilter):
+    field_class = CharacterisedElectionField
+
+
 class CharacterisationFilter(RecordFilterSet):
     fidelity = filters.ChoiceFilter(choices=Excerpt.Fidelity, empty_label="Any fidelity")
     by = OrganisationFilter(label="Characterised by", field_name="document_publisher", empty_label="Anyone")
     about = OrganisationFilter(label="Organisation characterised", field_name="organisation", include_children=True)
-    election = filters.ModelChoiceFilter(
+    election = CharacterisedElectionFilter(
         label="Election",
         field_name="election",
-        # Read from one index of the published characterisations, not from every mission's excerpts.
+        # A chosen election is looked up among those with a published characterisation.
         queryset=Election.objects.filter(
             pk__in=Excerpt.objects.published().characterisations().order_by().values("election")
-        ).order_by("-election_date", "country"),
+        ),
         to_field_name="slug",
         empty_label="Any election",
     )
@@ -391,23 +433,8 @@ class CharacterisationFilter(RecordFilterSet):
 
     def form_variant(self):
         """Whether the election filter is hidden (see make_form_class): whether more than SELECT_LIMIT
-        elections have a published characterisation. Their election ids are read in order from an
-        index of the characterisations until SELECT_LIMIT + 1 differ: counting every such
-        election read all 45,000 characterisations (45 ms on SQLite at a million excerpts, on a slow
-        day, on every visit after a change)."""
-
-        def more_than_limit():
-            elections = (
-                Excerpt.objects.published()
-                .characterisations()
-                .exclude(election=None)
-                .values("election")
-                .order_by("election")
-                .distinct()
-            )
-            return elections[: SELECT_LIMIT + 1].count() > SELECT_LIMIT
-
-        return cached_for_version("characterised-elections-over-limit", more_than_limit)
+        elections have a published characterisation (see characterised_elections)."""
+        return len(characterised_elections()) > SELECT_LIMIT
 
     def make_form_class(self, hidden):
         form_class = super().make_form_class(hidden)
