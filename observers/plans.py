@@ -11,7 +11,7 @@ import re
 
 from django.db import DatabaseError, connection
 
-from .filters import COUNT_LIMIT
+from .filters import COUNT_LIMIT, SELECT_LIMIT
 
 # Tables that grow large with the record: at a million excerpts, 60,000 documents and 20,000
 # missions. The others stay small (5,000 elections, a few hundred organisations, topics, accounts).
@@ -91,12 +91,22 @@ def is_bounded(sql):
     return sql.startswith("SELECT COUNT(*) FROM (") and f"LIMIT {COUNT_LIMIT + 1})" in sql
 
 
+def is_distinct_values(sql):
+    """A column's different values, at most SELECT_LIMIT + 1, asked in their order in a subquery (the
+    elections a drop-down list would offer: filters.characterised_elections): bounded if read in that
+    order from an index, stopping at the last, not if read whole and sorted."""
+    return re.search(rf" IN \(SELECT DISTINCT .*? ORDER BY 1 ASC LIMIT {SELECT_LIMIT + 1}\)", sql) is not None
+
+
 def problems(sql, params=()):
     """What in the plan of `sql` would not scale (an empty list when nothing)."""
     if is_bounded(sql):
         return []
     if connection.vendor == "sqlite":
         steps = _sqlite_plan(sql, params)
+        if is_distinct_values(sql):
+            # The subquery's own steps (the query's are step 0: it sorts the few rows found).
+            return [f"sorts the values it reads: {line}" for step, line in steps if step and "TEMP B-TREE" in line]
         lines = [line for _, line in steps]
         found = _sqlite_problems(
             steps,
@@ -237,9 +247,6 @@ ORDERED_READS = [
         "excerpt_public_by_published",
         "excerpt_public_char_key",
         "excerpt_public_headline_key",
-        # The elections with a characterisation, each once, up to one more than a drop-down list
-        # offers (see filters.characterised_elections).
-        "excerpt_public_char_election",
         "document_published_by_date",
         "document_by_date_title",  # the admin's document list
     )

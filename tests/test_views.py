@@ -1252,6 +1252,30 @@ def test_characterisation_list_query_budget(client, record, rows, query):
     assert count_queries(client, url) == 3
 
 
+def test_characterisations_of_an_election_only_for_one_that_has_them(client, record, excerpt_factory):
+    url = reverse("observers:characterisation_list")
+    chosen = client.get(url, {"election": record.election.slug})
+    assert chosen.context["paginator"].count == 1
+    assert not chosen.context["filter"].invalid()
+    # An election whose passages are all the observers' own: no characterisation to filter by.
+    primary = excerpt_factory()
+    assert primary.mission.election != record.election
+    ignored = client.get(url, {"election": primary.mission.election.slug})
+    assert "Select a valid choice" in text_of(ignored)
+    assert ignored.context["paginator"].count == client.get(url).context["paginator"].count
+
+
+@pytest.mark.parametrize("rows", [2, 50])
+def test_characterisations_of_an_election_query_budget(client, record, rows):
+    # As any characterisation list, and the chosen election looked up on every visit: found by its
+    # slug, then asked whether it has a published characterisation (one query).
+    record.add_excerpts(rows)
+    cache.clear()
+    url = reverse("observers:characterisation_list") + f"?election={record.election.slug}"
+    assert count_queries(client, url) == 3 + 1 + 2 + 1
+    assert count_queries(client, url) == 3 + 1
+
+
 def test_exports_keep_the_missions_and_documents_they_read_until_the_record_changes(client, record):
     # The next export that names the same missions and documents reads only its excerpts' rows; a save
     # anywhere retires what was kept, and the export shows the new values.

@@ -333,6 +333,12 @@ class Command(BaseCommand):
         )[:1]
         author = Organisation.objects.filter(pk__in=list(author)).first()
         election = Election.objects.filter(pk__in=published.values("election")[:1]).first()
+        # An election's characterisations, as its page links to them.
+        characterised = (
+            Election.objects.filter(pk__in=published.characterisations().exclude(election=None).values("election")[:1])
+            .values_list("slug", flat=True)
+            .first()
+        )
         mission = Mission.objects.published().filter(pk__in=published.values("mission")[:1]).first()
         document = Document.objects.published().filter(pk__in=published.values("document")[:1]).first()
         # The 10,000th page of 25, or the last there is in a smaller record: reached, as a reader does,
@@ -368,6 +374,7 @@ class Command(BaseCommand):
             ("characterisations", characterisations),
             ("characterisations 1 filter", f"{characterisations}?fidelity=selective"),
             ("characterisations by (busiest author)", f"{characterisations}?by={author.slug}" if author else None),
+            ("characterisations of an election", characterised and f"{characterisations}?election={characterised}"),
             ("elections", elections),
             ("elections 1 filter", f"{elections}?country={country}"),
             ("elections 3 filters", f"{elections}?country={country}&kind=parliamentary&organisation={org}"),
