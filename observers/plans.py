@@ -46,7 +46,7 @@ def _sqlite_plan(sql, params=()):
 
 # A table under an alias in Django's SQL: a subquery's ("observers_excerpt" U0), a join's repeated
 # table ("observers_organisation" T4).
-_ALIASED = re.compile(r'"(\w+)" ([A-Z]\d+)\b')
+_ALIASED = re.compile(r'"(\w+)" (?:AS )?"?([A-Z]+\d+)"?(?=[\s),]|$)')
 # A plan's line that names a table read: SQLite names an aliased table by its alias alone ("SCAN U0").
 _READ_SQLITE = re.compile(r"^(SCAN|SEARCH) (\w+)(?= |$)(?! AS )")
 
@@ -54,7 +54,11 @@ _READ_SQLITE = re.compile(r"^(SCAN|SEARCH) (\w+)(?= |$)(?! AS )")
 def _named_tables(lines, sql):
     """SQLite's plan `lines` of `sql`, each table read under an alias named as "SCAN table AS alias",
     so that a subquery's reading of a large table is judged as any other."""
-    aliases = {alias: table for table, alias in _ALIASED.findall(sql)}
+    # Sibling subqueries may each have a U0 of their own: a large table's name wins.
+    aliases = {}
+    for table, alias in _ALIASED.findall(sql):
+        if alias not in aliases or table in LARGE_TABLES:
+            aliases[alias] = table
 
     def named(match):
         alias = match.group(2)
@@ -105,8 +109,13 @@ def problems(sql, params=()):
     if connection.vendor == "sqlite":
         steps = _sqlite_plan(sql, params)
         if is_distinct_values(sql):
-            # The subquery's own steps (the query's are step 0: it sorts the few rows found).
-            return [f"sorts the values it reads: {line}" for step, line in steps if step and "TEMP B-TREE" in line]
+            # The subquery's own steps must not sort; the query's (step 0: it sorts the few rows
+            # found) must not read a large table whole.
+            return [f"sorts the values it reads: {line}" for step, line in steps if step and "TEMP B-TREE" in line] + [
+                f"reads a large table whole: {line}"
+                for step, line in steps
+                if not step and (match := WHOLE_SQLITE.match(line)) and match.group(1) in LARGE_TABLES
+            ]
         lines = [line for _, line in steps]
         found = _sqlite_problems(
             steps,
@@ -151,10 +160,10 @@ def _sqlite_problems(steps, grouped, limited, bounded_subquery):
         (step, line) for step, line in steps if (match := WHOLE_SQLITE.match(line)) and match.group(1) in LARGE_TABLES
     ]
     # Reading an index in its order stops at the LIMIT: what it hands on is bounded. Unless its own
-    # step sorts what it read (or keeps it aside to find repeats, for DISTINCT): its order was not the
-    # one asked for, and it was read to its end. (Only each run of equal values sorted, "RIGHT PART OF
-    # ORDER BY", still stops.)
-    sorting = {step for step, line in steps if "TEMP B-TREE" in line and "RIGHT PART" not in line}
+    # step sorts what it read, or keeps it aside for DISTINCT: then its order is taken to be not the
+    # one asked for, and it read to its end. (Only each run of equal values sorted, "RIGHT PART OF
+    # ORDER BY" or in newer versions "LAST TERM OF ORDER BY", still stops.)
+    sorting = {step for step, line in steps if "TEMP B-TREE" in line and not re.search(r"RIGHT PART|LAST", line)}
     whole = [
         line for step, line in scans if not (line.endswith(tuple(ORDERED_READS)) and limited and step not in sorting)
     ]

@@ -332,3 +332,20 @@ def test_a_target_reached_exactly_is_met_and_a_run_that_measures_nothing_judges_
     report["pages"] = report["pages"][1:]
     assert not any("deep page" in verdict["target"] for verdict in benchmark.verdicts(report))
     assert benchmark.verdicts({"pages": [], "admin": []}) == []
+
+
+def test_sqlite_s_plan_names_an_aliased_table_by_its_table():
+    # SQLite names a table under an alias by the alias alone; sibling subqueries may each have a U0,
+    # and a large table's name is the one kept.
+    sql = (
+        'SELECT 1 FROM "observers_election" WHERE "observers_election"."id" IN (SELECT U0."id" FROM '
+        '"observers_excerpt" U0) AND EXISTS(SELECT 1 FROM "observers_topic" U0 INNER JOIN "observers_organisation" '
+        'T4 ON (U0."id" = T4."id"))'
+    )
+    lines = ["SCAN U0", "SEARCH T4 USING INTEGER PRIMARY KEY (rowid=?)", "SCAN observers_election", "LIST SUBQUERY 1"]
+    assert plans._named_tables(lines, sql) == [
+        "SCAN observers_excerpt AS U0",
+        "SEARCH observers_organisation AS T4 USING INTEGER PRIMARY KEY (rowid=?)",
+        "SCAN observers_election",
+        "LIST SUBQUERY 1",
+    ]
