@@ -112,9 +112,7 @@ def problems(sql, params=()):
             # The subquery's own steps must not sort; the query's (step 0: it sorts the few rows
             # found) must not read a large table whole.
             return [f"sorts the values it reads: {line}" for step, line in steps if step and "TEMP B-TREE" in line] + [
-                f"reads a large table whole: {line}"
-                for step, line in steps
-                if not step and (match := WHOLE_SQLITE.match(line)) and match.group(1) in LARGE_TABLES
+                f"reads a large table whole: {line}" for step, line in steps if not step and _scans_large_table(line)
             ]
         lines = [line for _, line in steps]
         found = _sqlite_problems(
@@ -151,23 +149,26 @@ def _sorted_rows(sql, params):
         return cursor.fetchone()[0]
 
 
+def _scans_large_table(line):
+    """Whether SQLite's plan `line` reads a large table from one end (see WHOLE_SQLITE)."""
+    return (match := WHOLE_SQLITE.match(line)) is not None and match.group(1) in LARGE_TABLES
+
+
 def _sqlite_problems(steps, grouped, limited, bounded_subquery):
     """`steps`: the plan as _sqlite_plan() gives it."""
     found = []
     lines = [line for _, line in steps]
     # A large table read whole: without an index, or along one (or all of a search's matches).
-    scans = [
-        (step, line) for step, line in steps if (match := WHOLE_SQLITE.match(line)) and match.group(1) in LARGE_TABLES
-    ]
+    scanned = [(step, line) for step, line in steps if _scans_large_table(line)]
     # Reading an index in its order stops at the LIMIT: what it hands on is bounded. Unless its own
     # step sorts what it read, or keeps it aside for DISTINCT: then its order is taken to be not the
     # one asked for, and it read to its end. (Only each run of equal values sorted, "RIGHT PART OF
     # ORDER BY" or in newer versions "LAST TERM OF ORDER BY", still stops.)
     sorting = {step for step, line in steps if "TEMP B-TREE" in line and not re.search(r"RIGHT PART|LAST", line)}
     whole = [
-        line for step, line in scans if not (line.endswith(tuple(ORDERED_READS)) and limited and step not in sorting)
+        line for step, line in scanned if not (line.endswith(tuple(ORDERED_READS)) and limited and step not in sorting)
     ]
-    scans = [line for _, line in scans]
+    scans = [line for _, line in scanned]
     for line in whole:
         if not (grouped and "COVERING INDEX" in line):
             found.append(f"reads a large table whole: {line}")
