@@ -601,14 +601,22 @@ def facet_counts(queryset, facets, limit=10, *, pinned=None, rows=None):
     `pinned` ({name: value}, see pinned_facets) names facets whose every row has one value, and
     `rows` how many rows are counted (the list's count, at most COUNT_LIMIT): those facets are that
     value `rows` times, without counting. The typical filtered list, `?stance=critical`, counts four
-    facets rather than five."""
+    facets rather than five.
+
+    On PostgreSQL, a list of fewer than COUNT_LIMIT rows (`rows`) is counted whole, and its rows are
+    read in no order: at a million excerpts, it read the heaviest publisher family's 9,867 documents
+    from the publisher's index and sorted them (7 ms of the facets' 13 ms; 4.5 ms in all unsorted).
+    SQLite reads a list in order from an index that orders it and holds the facets' columns, sorting
+    nothing (see observers.ordered for a family); read in no order, it chose other indexes, which it
+    read whole."""
     pinned = pinned or {}
     if pinned and rows is None:
         raise TypeError("facet_counts() counts no pinned facet without the number of rows")
     counted = {name: [(value, value, rows)] if rows else [] for name, value in pinned.items()}
     rest = [facet for facet in facets if facet[0] not in pinned]
     if rest:
-        counted |= _first_rows_facet_counts(queryset, rest, limit)
+        whole = rows is not None and rows < COUNT_LIMIT and connections[queryset.db].vendor == "postgresql"
+        counted |= _first_rows_facet_counts(queryset.order_by() if whole else queryset, rest, limit)
     return {name: counted[name] for name, _, _ in facets}
 
 

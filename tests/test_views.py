@@ -565,6 +565,35 @@ def test_beyond_the_count_limit_facets_count_the_first_rows_listed(client, recor
     assert "Counted among" not in text_of(exact)
 
 
+@pytest.mark.parametrize("name", ["excerpt_list", "characterisation_list", "mission_list", "document_list"])
+def test_a_list_shorter_than_the_facets_limit_is_counted_in_no_order(client, record, monkeypatch, name):
+    # Every row of a shorter list is counted, so PostgreSQL is not asked for them in the list's order
+    # (it sorted them); SQLite reads them in order from the list's index. A list as long as the limit
+    # has its first rows counted, in order.
+    from observers import filters
+
+    record.add_excerpts(12)
+    url = reverse(f"observers:{name}")
+    listed = client.get(url).context["paginator"].count
+    assert listed >= 1
+    counted = []
+    for limit, ordered in ((listed + 1, False), (listed, True)):
+        monkeypatch.setattr(filters, "COUNT_LIMIT", limit)
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        (facets,) = [
+            q["sql"] for q in queries.captured_queries if q["sql"].startswith(("WITH first ", "SELECT GROUPING("))
+        ]
+        assert (" ORDER BY " in facets) is (ordered or connection.vendor == "sqlite"), (limit, facets)
+        groups = {group["name"]: group["items"] for group in response.context["facet_groups"]}
+        assert groups
+        assert not response.context["facets_bounded"]
+        # Both count every row: the same numbers.
+        counted.append(groups)
+    assert counted[0] == counted[1]
+
+
 def test_characterisations_offer_elections_in_a_list_only_while_they_are_few(client, record, monkeypatch):
     from observers import filters, signals
 
