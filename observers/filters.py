@@ -647,7 +647,8 @@ def pinned_facets(filterset, facets):
 
 def _first_rows_facet_counts(queryset, facets, limit):
     """facet_counts() of a list, in one query (two in the rare case of _Joined): the list's first
-    COUNT_LIMIT rows are read once, in its order, and each facet's values among them counted.
+    COUNT_LIMIT rows are read once, in its order (a list that facet_counts() gives unordered, every
+    row), and each facet's values among them counted.
 
     The index that orders an excerpt list holds every facet's column (see Excerpt.Meta.indexes), so
     the rows come from it alone. At a million excerpts, the facets of `?stance=critical` took 26 ms
